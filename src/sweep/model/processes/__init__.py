@@ -1,0 +1,1 @@
+"""One module per radiative process; each holds pure numba kernels over arrays."""
