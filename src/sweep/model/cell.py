@@ -61,3 +61,61 @@ class CellResult:
     # keys: nuLnu_obs, nuLnu_comoving (frequency); ELE_nu_obs, ELE_nu_comoving
     # (flavour, neutrino_energy); n_e (gamma_e); n_p (gamma_p)
     spectra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Options of the radiative model of a sweep (the `model:` section of a grid spec).
+# --------------------------------------------------------------------------------------------
+from typing import Literal  # noqa: E402
+
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+
+
+class Processes(BaseModel):
+    """Radiative processes switched on (model.md §4)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    synchrotron: bool = True
+    ssa: bool = True
+    inverse_compton: bool = True
+    gamma_gamma: bool = True
+    external_fields: bool = True  # disc, BLR, torus as IC/γγ/pγ/BH targets
+    proton_synchrotron: bool = True
+    bethe_heitler: bool = True
+    photopion: bool = True
+
+
+class ModelOptions(BaseModel):
+    """How each cell is solved; stored in the cube as the `model_options` attribute."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    radiation: Literal["leptonic", "leptohadronic"] = "leptohadronic"
+    ppd: int = Field(10, ge=4, le=60, description="grid points per decade of the kinetic solve")
+    processes: Processes = Processes()
+    tolerance: float = Field(1e-4, gt=0, lt=0.1, description="max |Δlog10| for convergence")
+    max_iterations: int = Field(400, ge=1, le=100000)
+    # fixed output grids of the cube (docs/cube.md)
+    frequency_hz: tuple[float, float] = (1e8, 1e30)
+    frequency_ppd: int = Field(10, ge=1, le=100)
+    neutrino_energy_ev: tuple[float, float] = (1e9, 1e21)
+    neutrino_ppd: int = Field(10, ge=1, le=100)
+    gamma_e_range: tuple[float, float] = (1.0, 1e9)
+    gamma_p_range: tuple[float, float] = (1.0, 1e11)
+    particle_ppd: int = Field(10, ge=1, le=100)
+
+
+def _log_grid(lo: float, hi: float, ppd: int) -> np.ndarray:
+    n = int(round(np.log10(hi / lo) * ppd)) + 1
+    return np.logspace(np.log10(lo), np.log10(hi), n)
+
+
+def output_grids(options: ModelOptions) -> dict[str, np.ndarray]:
+    """The fixed coordinates of the cube's spectral dimensions for these options."""
+    return {
+        "frequency": _log_grid(*options.frequency_hz, options.frequency_ppd),
+        "neutrino_energy": _log_grid(*options.neutrino_energy_ev, options.neutrino_ppd),
+        "gamma_e": _log_grid(*options.gamma_e_range, options.particle_ppd),
+        "gamma_p": _log_grid(*options.gamma_p_range, options.particle_ppd),
+    }
