@@ -53,20 +53,32 @@ def poynting_luminosity_eq23(gamma, beta, B, R, theta_j) -> np.ndarray:
     return beta * const.c * gamma**2 * B**2 * R**2 * sky / 2.0
 
 
+def lab_to_comoving_factor(gamma, beta, theta_j, domain: str = "4pi") -> np.ndarray:
+    """L_inj / L'_inj = ∫ δ(θ)⁴ dΩ/4π over the domain (Eq. 25).
+
+    '4pi': Γ²(1 + β²/3) (Eq. 26); 'cone' (|θ| ≤ θ_j): [(1−β)⁻³ − (1−βcosθ_j)⁻³]/(6βΓ⁴),
+    with the β → 0 limit (1 − cosθ_j)/2."""
+    gamma = np.asarray(gamma, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    if domain == "4pi":
+        return gamma**2 * (1.0 + beta**2 / 3.0)
+    if domain != "cone":
+        raise ValueError(f"linj_domain: value {domain!r} is invalid; allowed: '4pi', 'cone'")
+    th = np.asarray(theta_j, dtype=float)
+    bs = np.where(beta > 1e-8, beta, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fac = ((1.0 - bs) ** -3 - (1.0 - bs * np.cos(th)) ** -3) / (6.0 * bs * gamma**4)
+    return np.where(beta > 1e-8, fac, (1.0 - np.cos(th)) / 2.0)
+
+
 def injection_luminosity(params: JetParameters, gamma, beta, B, R) -> np.ndarray:
-    """Total comoving L'_inj [erg/s]: f_rec L_P / [Γ²(1+β²/3)] (Eq. 26, domain '4pi') or
-    f_rec L_P · 6βΓ⁴/[(1−β)⁻³ − (1−β cosθ_j)⁻³] (Eq. 25 over the jet cone, domain 'cone')."""
+    """Total comoving L'_inj [erg/s] = f_rec L_P(Eq. 23) / (∫δ⁴dΩ/4π): Eq. 26 for domain '4pi',
+    the jet-cone option of Eq. 25 for 'cone'."""
     gamma = np.asarray(gamma, dtype=float)
     beta = np.asarray(beta, dtype=float)
     theta_j = math.radians(params.theta_app_deg) / gamma
     l_lab = params.f_rec * poynting_luminosity_eq23(gamma, beta, B, R, theta_j)
-    if params.linj_domain == "4pi":
-        return l_lab / (gamma**2 * (1.0 + beta**2 / 3.0))
-    # cone: ∫_cone δ⁴ dΩ/4π = [(1−β)⁻³ − (1−βcosθ_j)⁻³]/(6βΓ⁴); β→0 limit (1−cosθ_j)/2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fac = ((1.0 - beta) ** -3 - (1.0 - beta * np.cos(theta_j)) ** -3) / (6.0 * beta * gamma**4)
-    fac = np.where(beta > 1e-8, fac, (1.0 - np.cos(theta_j)) / 2.0)
-    return l_lab / fac
+    return l_lab / lab_to_comoving_factor(gamma, beta, theta_j, params.linj_domain)
 
 
 # ------------------------------------------------------------------------------------------

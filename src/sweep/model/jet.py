@@ -94,8 +94,9 @@ def _z(z_cm):
 
 
 def lorentz_factor(params: JetParameters, z_cm) -> np.ndarray:
-    """Γ(z) (Eq. 1) with law 'sqrt' (default), 'linear' or 'log' between z0 and z_acc."""
-    z = _z(z_cm)
+    """Γ(z) (Eq. 1) with law 'sqrt' (default), 'linear' or 'log' between z0 and z_acc.
+    Same shape as ``z_cm`` (0-d for a scalar)."""
+    z = np.asarray(z_cm, dtype=float)
     rs = schwarzschild_radius(params)
     z0, za = params.z0_rs * rs, params.z_acc_rs * rs
     zc = np.clip(z, z0, za)
@@ -116,7 +117,7 @@ def doppler_factor(gamma, theta_obs_deg) -> np.ndarray:
 
 def jet_radius(params: JetParameters, z_cm, gamma) -> np.ndarray:
     """R(z) = R0 + max(z − z0, 0) tan(θ_app/Γ(z)) (Eq. 3)."""
-    z = _z(z_cm)
+    z = np.asarray(z_cm, dtype=float)
     rs = schwarzschild_radius(params)
     th = math.radians(params.theta_app_deg) / np.asarray(gamma, dtype=float)
     return params.r0_rs * rs + np.clip(z - params.z0_rs * rs, 0.0, None) * np.tan(th)
