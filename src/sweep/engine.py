@@ -1,0 +1,357 @@
+"""Submit a sweep: chunk-aligned tasks on a Dask cluster, results written by the workers.
+
+Flow of :func:`submit`: validate → create / check / extend the cube (``sweep.store.prepare``) →
+read its status → tasks for the chunks with cells to (re)compute (``sweep.plan.make_tasks``) →
+start the cluster → ``client.submit(run_task, ...)`` for each → progress as they complete →
+failures of whole tasks become per-cell ``failed`` statuses → consolidated metadata.
+
+Fault model:
+
+* A cell whose model raises is stored as ``failed`` with the exception as message; invalid
+  and not-converged cells are stored with the model's status and message. The task goes on.
+* A task whose worker dies (killed process, cancelled SLURM job) is rerun by the scheduler on
+  another worker, up to ``retries`` deaths (``distributed.scheduler.allowed-failures``); after
+  that the client marks the task's cells ``failed`` with the reason and the sweep goes on.
+  An exception outside the model (e.g. a write error) is retried ``retries`` times likewise.
+* Writes happen on the workers, one writer per chunk, status last (see ``sweep.store``), so a
+  client killed with SIGKILL loses only the tasks in flight; a resubmit computes the rest.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+import numpy as np
+
+from sweep.model.cell import CellResult, CellStatus, ModelOptions
+from sweep.spec import Dim, LoadedSpec, SweepSpec
+
+
+# ----------------------------------------------------------------------------------------------
+# the task (runs on a worker)
+# ----------------------------------------------------------------------------------------------
+def resolve_cell_fn(cell_fn: Optional[Callable | str]) -> Callable:
+    """The model function: ``sweep.model.cell.run_cell`` by default, resolved lazily; a string
+    'module:attr' names another (used by tests)."""
+    if cell_fn is None:
+        from sweep.model.cell import run_cell
+
+        return run_cell
+    if isinstance(cell_fn, str):
+        import importlib
+
+        mod, _, attr = cell_fn.partition(":")
+        return getattr(importlib.import_module(mod), attr)
+    return cell_fn
+
+
+def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[Dim],
+             rerun: list[int], cell_fn: Optional[Callable | str] = None) -> dict:
+    """Compute the cells of one chunk-aligned region whose status is in ``rerun`` and write the
+    whole region (status last). Returns counts and timings."""
+    from sweep import store
+    from sweep.spec import cell_parameters
+
+    t0 = time.perf_counter()
+    fn = resolve_cell_fn(cell_fn)
+    options: ModelOptions = spec.model
+    data = store.read_region(path, region, options, rerun)
+    spectral = store.spectral_shapes(options)
+    t_read = time.perf_counter() - t0
+    todo = np.isin(data.status, rerun)
+    counts = {s.name.lower(): 0 for s in CellStatus}
+    model_s = 0.0
+    for local in zip(*np.nonzero(todo)):
+        idx = tuple(int(s.start + i) for s, i in zip(region, local))
+        t1 = time.perf_counter()
+        try:
+            params = cell_parameters(spec, idx, dims)
+            res = fn(params, options)
+            if not isinstance(res, CellResult):
+                raise TypeError(f"cell function returned {type(res).__name__}, not CellResult")
+        except Exception as exc:  # noqa: BLE001 - a model error is the cell's result
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+            res = CellResult(CellStatus.FAILED, f"{type(exc).__name__}: {exc}{where}")
+        wall = time.perf_counter() - t1
+        if not res.runtime_s:
+            res.runtime_s = wall
+        model_s += wall
+        store.put_result(data, tuple(int(i) for i in local), res, spectral)
+        counts[CellStatus(int(data.status[tuple(local)])).name.lower()] += 1
+    t2 = time.perf_counter()
+    store.write_region(path, data)
+    t_write = time.perf_counter() - t2
+    return {"counts": counts, "computed": int(todo.sum()), "model_s": model_s,
+            "read_s": t_read, "write_s": t_write, "task_s": time.perf_counter() - t0,
+            "worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+
+# ----------------------------------------------------------------------------------------------
+# progress
+# ----------------------------------------------------------------------------------------------
+class Progress:
+    """Cells done / failed, rate and ETA: a rich live bar on a terminal, periodic lines otherwise."""
+
+    def __init__(self, total: int, console, enabled: bool = True, every_s: float = 5.0):
+        self.total, self.console, self.enabled, self.every_s = total, console, enabled, every_s
+        self.done = self.failed = 0
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+        self._rich = None
+        if enabled and console.is_terminal:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RP, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self._rich = RP(TextColumn("[bold]cells"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("failed {task.fields[failed]}"),
+                            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=console)
+            self._task = self._rich.add_task("cells", total=total, failed=0, rate="")
+
+    def __enter__(self):
+        if self._rich:
+            self._rich.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._rich:
+            self._rich.stop()
+        elif self.enabled:
+            self._line()
+
+    def rate(self) -> float:
+        dt = time.perf_counter() - self.t0
+        return (self.done + self.failed) / dt if dt > 0 else 0.0
+
+    def advance(self, n_ok: int, n_failed: int) -> None:
+        self.done += n_ok
+        self.failed += n_failed
+        if self._rich:
+            self._rich.update(self._task, completed=self.done + self.failed, failed=self.failed,
+                              rate=f"{self.rate():.3g} cells/s")
+        elif self.enabled and time.perf_counter() - self._last >= self.every_s:
+            self._line()
+
+    def _line(self) -> None:
+        self._last = time.perf_counter()
+        n = self.done + self.failed
+        r = self.rate()
+        eta = (self.total - n) / r if r > 0 else float("nan")
+        self.console.print(f"cells {n}/{self.total} done, failed {self.failed}, "
+                           f"{r:.3g} cells/s, ETA {eta:.0f} s", highlight=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# submit (client side)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class SubmitResult:
+    path: Path
+    cells: int
+    computed: int = 0
+    tasks: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # statuses of the cells computed now
+    failed_tasks: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    model_s: float = 0.0
+    write_s: float = 0.0
+    report: Optional[Path] = None
+    dashboard: Optional[str] = None
+
+
+class LockedError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def cube_lock(path: Path):
+    """One client per cube: ``<cube>.lock`` holds host and pid; a stale lock (dead pid on this
+    host) is taken over, so kill -9 never blocks a resume."""
+    lock = Path(str(path).rstrip("/") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname()
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                h, pid = lock.read_text().split()
+                pid = int(pid)
+            except (OSError, ValueError):
+                h, pid = host, -1
+            alive = h != host
+            if h == host and pid > 0:
+                try:
+                    os.kill(pid, 0)
+                    alive = True
+                except ProcessLookupError:
+                    alive = False
+                except PermissionError:
+                    alive = True
+            if alive:
+                raise LockedError(f"{path} is being written by another sweep client ({h} pid {pid}); "
+                                  f"if that is wrong, remove {lock}") from None
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{host} {os.getpid()}\n")
+        break
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def report_path(cube: Path) -> Path:
+    """The Dask performance report beside the cube: ``<cube stem>.performance.html``."""
+    cube = Path(str(cube).rstrip("/"))
+    stem = cube.name[:-5] if cube.name.endswith(".zarr") else cube.name
+    return cube.parent / f"{stem}.performance.html"
+
+
+def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str | Path] = None,
+           retry_failed: bool = False, append: bool = False,
+           cell_fn: Optional[Callable | str] = None, console=None, progress: bool = True,
+           performance_report: bool = True, client=None) -> SubmitResult:
+    """Run (or resume, or extend) the sweep of a validated spec. ``cluster``: 'local', 'slurm',
+    'address' or a scheduler URL (default: the spec's ``cluster.default``); ``client``: use this
+    already connected Dask client instead (tests, notebooks)."""
+    from rich.console import Console
+
+    from sweep import clusters, store
+    from sweep.plan import make_tasks
+
+    console = console or Console(stderr=False)
+    spec = loaded.spec
+    path = Path(out or spec.output.path)
+    which = cluster or spec.cluster.default
+    t_start = time.perf_counter()
+    with cube_lock(path):
+        info = store.prepare(path, loaded, append=append)
+        status, bad = store.read_status(path, info)
+        rerun = [int(CellStatus.PENDING)] + ([int(CellStatus.FAILED)] if retry_failed else [])
+        chunks = tuple(info.chunks[d.name] for d in info.dims)
+        tasks = make_tasks(info.shape, chunks, status, rerun)
+        result = SubmitResult(path, int(status.size), tasks=len(tasks))
+        n_todo = sum(t.n_cells for t in tasks)
+        counts = {s.name.lower(): int((status == int(s)).sum()) for s in CellStatus}
+        console.print(f"cube {path}: {status.size} cells ("
+                      + ", ".join(f"{k} {v}" for k, v in counts.items() if v) + ")"
+                      + (f"; {len(bad)} unreadable status chunks recomputed" if bad else ""),
+                      highlight=False)
+        for dim, (n0, n1) in info.appended.items():
+            console.print(f"appended {n1 - n0} values to {dim} ({n0} → {n1})", highlight=False)
+        if not tasks:
+            console.print("nothing to compute: every cell is "
+                          + ("done, invalid or not converged" if retry_failed else
+                             "done or closed (use --retry-failed to rerun failed cells)"),
+                          highlight=False)
+            store.consolidate(path)
+            result.wall_s = time.perf_counter() - t_start
+            return result
+        console.print(f"computing {n_todo} cells in {len(tasks)} tasks (one per chunk)", highlight=False)
+
+        own_cluster = None
+        if client is None:
+            own_cluster, client, cinfo = clusters.start(spec, which, path)
+            result.dashboard = cinfo.dashboard
+            console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
+            if cinfo.tunnel:
+                console.print(f"from your laptop: {cinfo.tunnel}  then open "
+                              f"http://localhost:{cinfo.dashboard.rsplit(':', 1)[-1]}", highlight=False)
+        else:
+            result.dashboard = client.dashboard_link
+        try:
+            rp = report_path(path) if performance_report else None
+            ctx = _perf_report(rp) if rp else contextlib.nullcontext()
+            with ctx:
+                _run_tasks(client, tasks, path, spec, info.dims, rerun, cell_fn, result, console,
+                           progress)
+            result.report = rp
+        finally:
+            if own_cluster is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+                with contextlib.suppress(Exception):
+                    own_cluster.close()
+            _history(path, result)
+            store.consolidate(path)
+    result.wall_s = time.perf_counter() - t_start
+    c = result.counts
+    console.print(f"done in {result.wall_s:.3g} s: computed {result.computed} cells ("
+                  + ", ".join(f"{k} {v}" for k, v in c.items() if v) + f"); model time "
+                  f"{result.model_s:.3g} s" + (f"; report {result.report}" if result.report else ""),
+                  highlight=False)
+    return result
+
+
+@contextlib.contextmanager
+def _perf_report(path: Path):
+    from distributed import performance_report
+
+    with performance_report(filename=str(path)):
+        yield
+
+
+def _history(path: Path, result: SubmitResult) -> None:
+    import datetime as dt
+
+    from sweep import store
+
+    with contextlib.suppress(Exception):
+        g = store.open_group(path, mode="r+")
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        c = ", ".join(f"{k} {v}" for k, v in result.counts.items() if v)
+        g.attrs["history"] = g.attrs.get("history", "") + f"\n{now} submit: computed {result.computed} cells ({c})"
+
+
+def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn, result: SubmitResult,
+               console, progress: bool) -> None:
+    from distributed import as_completed
+
+    from sweep import store
+
+    total = sum(t.n_cells for t in tasks)
+    futures = {}
+    for prio, t in enumerate(tasks):
+        f = client.submit(run_task, str(path), t.region, spec, dims, rerun, cell_fn,
+                          key=f"{t.key}-{os.getpid()}-{time.time_ns()}", pure=False,
+                          retries=spec.retries, priority=-prio)
+        futures[f] = t
+    result.counts = {s.name.lower(): 0 for s in CellStatus}
+    with Progress(total, console, enabled=progress) as bar:
+        for fut in as_completed(list(futures)):
+            task = futures.pop(fut)
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
+                reason = _reason(exc, spec)
+                n = store.mark_failed(path, task.region, reason, rerun)
+                result.failed_tasks.append(f"{task.key}: {reason}")
+                result.counts["failed"] += n
+                result.computed += n
+                bar.advance(0, n)
+                console.print(f"task {task.key} failed: {reason}", highlight=False)
+                continue
+            for k, v in out["counts"].items():
+                result.counts[k] += v
+            result.computed += out["computed"]
+            result.model_s += out["model_s"]
+            result.write_s += out["write_s"]
+            n_fail = out["counts"]["failed"]
+            bar.advance(out["computed"] - n_fail, n_fail)
+
+
+def _reason(exc: BaseException, spec: SweepSpec) -> str:
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return (f"worker died {spec.retries + 1} times while computing this chunk "
+                f"(KilledWorker: {exc}); the model may crash the process (segfault, out of memory)")
+    return f"task failed after {spec.retries} retries: {name}: {exc}"

@@ -1,0 +1,216 @@
+"""Plan a sweep: cells, chunks, chunk-aligned tasks, cost and output size, before submitting.
+
+A task is one chunk of the grid dimensions (spectral dimensions are one whole chunk), so every
+Zarr chunk has exactly one writer. The cost estimate times one cell of the grid (a calibration
+run of the real model in this process), or uses a figure the user gives (``cell_seconds``), or the
+median ``runtime_s`` of the done cells of an existing cube, and schedules the tasks on the
+cluster's worker slots with the longest-processing-time-first rule (a list-scheduling makespan).
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+from sweep.model.cell import CellStatus
+from sweep.spec import Dim, LoadedSpec, SweepSpec
+
+
+@dataclass(frozen=True)
+class Task:
+    """One chunk-aligned group of cells: the region it owns and how many cells it computes."""
+
+    chunk: tuple[int, ...]
+    region: tuple[slice, ...]
+    n_cells: int  # cells to compute now (not the chunk size)
+
+    @property
+    def key(self) -> str:
+        return "chunk-" + "-".join(str(c) for c in self.chunk)
+
+
+def chunk_grid(shape: tuple[int, ...], chunks: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(math.ceil(n / c) for n, c in zip(shape, chunks))
+
+
+def make_tasks(shape: tuple[int, ...], chunks: tuple[int, ...],
+               status: Optional[np.ndarray] = None, rerun: Iterable[int] = (0,)) -> list[Task]:
+    """Tasks for every chunk that has a cell whose status is in ``rerun`` (all chunks when
+    ``status`` is None, i.e. a new cube)."""
+    rerun = list(rerun)
+    tasks = []
+    for cidx in np.ndindex(*chunk_grid(shape, chunks)):
+        region = tuple(slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(cidx, chunks, shape))
+        if status is None:
+            n = int(np.prod([s.stop - s.start for s in region]))
+        else:
+            n = int(np.isin(status[region], rerun).sum())
+        if n:
+            tasks.append(Task(tuple(int(i) for i in cidx), region, n))
+    return tasks
+
+
+def makespan(task_seconds: list[float], slots: int) -> float:
+    """Longest-processing-time-first list scheduling on ``slots`` identical workers."""
+    if not task_seconds:
+        return 0.0
+    heap = [0.0] * max(1, slots)
+    for t in sorted(task_seconds, reverse=True):
+        heapq.heapreplace(heap, heap[0] + t)
+    return max(heap)
+
+
+def cluster_slots(spec: SweepSpec, which: str) -> tuple[int, int, str]:
+    """(concurrent cells, cores allocated, description) of the chosen cluster."""
+    c = spec.cluster
+    if which == "slurm":
+        s = c.slurm
+        procs = s.processes or s.cores
+        threads = max(1, s.cores // procs)
+        return (s.max_jobs * procs * threads, s.max_jobs * s.cores,
+                f"SLURM: up to {s.max_jobs} jobs × {s.cores} cores ({procs} worker processes each), "
+                f"walltime {s.walltime}")
+    if which == "local":
+        n = c.local.n_workers or (os.cpu_count() or 1)
+        return (n * c.local.threads_per_worker, n * c.local.threads_per_worker,
+                f"LocalCluster: {n} workers × {c.local.threads_per_worker} threads")
+    return (1, 1, f"scheduler at {c.address}: worker count unknown, estimate per worker slot")
+
+
+@dataclass
+class Calibration:
+    seconds: float
+    source: str
+    status: str = ""
+
+
+def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 3) -> Calibration:
+    """Time the real model on one cell near the middle of the grid (in this process). Invalid
+    cells return at once, so up to ``max_tries`` cells are tried until one is not invalid."""
+    from sweep.spec import cell_parameters
+
+    spec = loaded.spec
+    fn = cell_fn or _default_cell_fn()
+    dims = spec.dims()
+    shape = [d.size for d in dims]
+    candidates = [tuple(n // 2 for n in shape), tuple(n - 1 for n in shape), tuple(0 for _ in shape)]
+    last = None
+    for idx in candidates[:max_tries]:
+        params = cell_parameters(spec, idx, dims)
+        t0 = time.perf_counter()
+        res = fn(params, spec.model)
+        dt = time.perf_counter() - t0
+        last = Calibration(dt, f"calibration run of one cell ({_label(dims, idx)})",
+                           CellStatus(res.status).name.lower())
+        if res.status != CellStatus.INVALID:
+            return last
+    return last
+
+
+def _label(dims: list[Dim], idx) -> str:
+    return ", ".join(f"{p}={v[i]:g}" for d, i in zip(dims, idx) for p, v in d.coords.items())
+
+
+def _default_cell_fn():
+    from sweep.model.cell import run_cell  # noqa: PLC0415 - resolved lazily (the model is heavy)
+
+    return run_cell
+
+
+@dataclass
+class Plan:
+    n_cells: int
+    n_chunks: int
+    tasks: list[Task]
+    cells_to_run: int
+    chunks: dict[str, int]
+    dims: dict[str, int]
+    cluster: str
+    slots: int
+    cores: int
+    cell_seconds: Optional[float] = None
+    cell_source: str = ""
+    core_hours: Optional[float] = None  # model CPU time
+    allocated_core_hours: Optional[float] = None  # cores held × wall time
+    wall_seconds: Optional[float] = None
+    bytes_uncompressed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Optional[Calibration] = None,
+              status: Optional[np.ndarray] = None, rerun: Iterable[int] = (int(CellStatus.PENDING),),
+              overhead_per_task_s: float = 0.05) -> Plan:
+    from sweep.store import layout_nbytes
+
+    spec = loaded.spec
+    which = which or spec.cluster.default
+    dims = spec.dims()
+    shape = tuple(d.size for d in dims)
+    ch = spec.chunk_sizes()
+    chunks = tuple(ch[d.name] for d in dims)
+    tasks = make_tasks(shape, chunks, status, rerun)
+    slots, cores, desc = cluster_slots(spec, which)
+    p = Plan(n_cells=int(np.prod(shape)), n_chunks=int(np.prod(chunk_grid(shape, chunks))), tasks=tasks,
+             cells_to_run=sum(t.n_cells for t in tasks), chunks=ch, dims={d.name: d.size for d in dims},
+             cluster=desc, slots=slots, cores=cores,
+             bytes_uncompressed=layout_nbytes(dims, spec.model))
+    if calibration is not None:
+        t = calibration.seconds
+        p.cell_seconds, p.cell_source = t, calibration.source
+        p.core_hours = p.cells_to_run * t / 3600.0
+        p.wall_seconds = makespan([task.n_cells * t + overhead_per_task_s for task in tasks], slots)
+        p.allocated_core_hours = p.wall_seconds * cores / 3600.0
+        if calibration.status and calibration.status != "done":
+            p.notes.append(f"the calibration cell ended as '{calibration.status}': the figure may "
+                           "underestimate the cost of done cells")
+        if len(tasks) < slots:
+            p.notes.append(f"only {len(tasks)} tasks for {slots} worker slots: smaller chunks would "
+                           "use the cluster better")
+    if which == "slurm":
+        p.notes.append("wall time excludes the SLURM queue wait; cells are timed on this machine")
+    return p
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _human_seconds(s: float) -> str:
+    if s < 120:
+        return f"{s:.3g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    if s < 3 * 86400:
+        return f"{s / 3600:.3g} h"
+    return f"{s / 86400:.3g} d"
+
+
+def format_plan(p: Plan) -> str:
+    lines = [
+        "grid: " + " × ".join(f"{k} {v}" for k, v in p.dims.items()) + f" = {p.n_cells} cells",
+        "chunks: " + ", ".join(f"{k} {v}" for k, v in p.chunks.items())
+        + f" → {p.n_chunks} chunks; {len(p.tasks)} tasks (one writer per chunk) "
+          f"computing {p.cells_to_run} cells",
+        f"cluster: {p.cluster} ({p.slots} cells at a time)",
+        f"output: ≤ {_human_bytes(p.bytes_uncompressed)} on disk (uncompressed size; zstd makes it smaller)",
+    ]
+    if p.cell_seconds is not None:
+        lines += [
+            f"time per cell: {p.cell_seconds:.3g} s ({p.cell_source})",
+            f"estimated cost: {p.core_hours:.3g} core-hours of model time; "
+            f"{p.allocated_core_hours:.3g} core-hours allocated",
+            f"estimated wall time: {_human_seconds(p.wall_seconds)}",
+        ]
+    else:
+        lines.append("time per cell: not estimated (no calibration)")
+    lines += [f"note: {n}" for n in p.notes]
+    return "\n".join(lines)
