@@ -80,6 +80,8 @@ def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str):
     link = client.dashboard_link
     port = cluster.scheduler_info.get("services", {}).get("dashboard", cfg.dashboard_port)
     host = socket.getfqdn()
+    if host.startswith("localhost"):
+        host = socket.gethostname()
     tunnel = f"ssh -N -L {port}:localhost:{port} {getpass.getuser()}@{host}"
     return cluster, client, ClusterInfo("slurm", link, tunnel,
                                         {"job_script": cluster.job_script()})
