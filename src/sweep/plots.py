@@ -1,0 +1,396 @@
+"""Figures: the two Fermi planes with model tracks over catalogue points, and SEDs with neutrinos.
+
+* Planes: log ν_syn,pk (rest frame) vs log L_γ(0.1–100 GeV), and log CD vs log ν_syn,pk. One model
+  track per combination of the non-distance axes (after a selection), drawn along the dissipation
+  distance and coloured by log10 z_diss (``z_cm`` when the axis is absent); catalogue FSRQs as
+  circles, BL Lacs as triangles, TXS 0506+056 as a star. PNG with matplotlib, HTML with
+  hvplot/holoviews (bokeh); above ``RASTERIZE_ABOVE`` model points the model cloud is rasterised
+  with datashader instead of drawn point by point.
+* SED: νL_ν of the selected cells with the all-flavour neutrino E L_E (E/h on the same axis),
+  Swift-XRT (0.3–10 keV) and Fermi-LAT (0.1–100 GeV) bands shaded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sweep.reduce import GEV_HZ, KEV_HZ
+
+RASTERIZE_ABOVE = 100_000
+TRACK_DIMS = ("z_diss", "z_cm", "z_rs", "z")
+XRT_HZ = (0.3 * KEV_HZ, 10.0 * KEV_HZ)
+LAT_HZ = (0.1 * GEV_HZ, 100.0 * GEV_HZ)
+EV_HZ = KEV_HZ * 1e-3
+
+
+# --------------------------------------------------------------------------------------------
+# selections
+# --------------------------------------------------------------------------------------------
+def parse_selection(items) -> dict[str, str]:
+    """['sigma0=30', 'mdot=0.01'] or ['sigma0=30 mdot=0.01'] -> {'sigma0': '30', 'mdot': '0.01'}."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        for tok in str(item).replace(",", " ").split():
+            if "=" not in tok:
+                raise ValueError(f"selection {tok!r} must look like NAME=VALUE (e.g. sigma0=30)")
+            k, v = tok.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def apply_selection(ds, sel: dict):
+    """Select coordinate values (nearest; must be within 1e-6 relative of a grid value).
+
+    Keys may be dims or 1-D coordinates on a dim (zipped axes). Errors name the field, the value
+    and the allowed values."""
+    for name, raw in (sel or {}).items():
+        if name not in ds.coords:
+            axes = [d for d in ds.dims if d in ds.coords and ds[d].ndim == 1]
+            raise ValueError(f"--sel: unknown axis {name!r}; axes of this cube: {axes}")
+        coord = ds.coords[name]
+        if coord.ndim != 1:
+            raise ValueError(f"--sel: {name!r} is not a 1-D axis coordinate")
+        vals = np.asarray(coord.values)
+        try:
+            v = float(raw)
+            num = np.asarray(vals, dtype=float)
+            j = int(np.argmin(np.abs(num - v)))
+            ok = abs(num[j] - v) <= 1e-6 * max(abs(v), abs(num[j]), 1e-300)
+        except (TypeError, ValueError):
+            hits = np.nonzero(vals.astype(str) == str(raw))[0]
+            ok, j = len(hits) > 0, int(hits[0]) if len(hits) else 0
+        if not ok:
+            raise ValueError(f"--sel: {name}={raw} is not on the grid; allowed values: "
+                             f"{[str(x) for x in vals]}")
+        ds = ds.isel({coord.dims[0]: [j]})
+    return ds
+
+
+def track_dim(ds) -> str | None:
+    for d in TRACK_DIMS:
+        if d in ds.dims and ds.sizes[d] > 1:
+            return d
+    return None
+
+
+def _log10(a):
+    a = np.asarray(a, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, np.log10(np.where(a > 0, a, 1.0)), np.nan)
+
+
+def plane_tracks(obs, sel=None, frame: str = "rest"):
+    """List of tracks (dict: label, x = log ν_pk, L = log L_γ, cd = log CD, c = log distance)."""
+    obs = apply_selection(obs, sel or {})
+    nu = "nu_syn_peak_rest" if frame == "rest" else "nu_syn_peak_obs"
+    td = track_dim(obs)
+    vars_ = [nu, "L_gamma", "compton_dominance"] + (["z_cm"] if "z_cm" in obs else [])
+    if "status" in obs:
+        vars_.append("status")
+    sub = obs[vars_].compute()
+    others = [d for d in sub[nu].dims if d != td]
+    sub = sub.transpose(*others, *([td] if td else []))
+    if td:
+        dist = sub[td].values.astype(float)
+        cval = _log10(sub["z_cm"].values) if "z_cm" in sub else np.broadcast_to(
+            _log10(dist), sub[nu].shape)
+        cname = f"log10 {td} [{obs[td].attrs.get('units', '')}]"
+        if "z_cm" in sub:
+            cname = "log10 z [cm]"
+    else:
+        cval = _log10(sub["z_cm"].values) if "z_cm" in sub else np.zeros(sub[nu].shape)
+        cname = "log10 z [cm]"
+    x = _log10(sub[nu].values)
+    L = _log10(sub["L_gamma"].values)
+    cd = _log10(sub["compton_dominance"].values)
+    cval = np.broadcast_to(cval, x.shape)
+    if "status" in sub:
+        bad = sub["status"].values != 1
+        x = np.where(bad, np.nan, x)
+    shape = [sub.sizes[d] for d in others]
+    tracks = []
+    for idx in np.ndindex(*shape) if shape else [()]:
+        label = " ".join(f"{d}={sub[d].values[i]:g}" if np.issubdtype(sub[d].dtype, np.number)
+                         else f"{d}={sub[d].values[i]}" for d, i in zip(others, idx))
+        xs, Ls, cds, cs = x[idx], L[idx], cd[idx], cval[idx]
+        if not td:
+            xs, Ls, cds, cs = (np.atleast_1d(a) for a in (xs, Ls, cds, cs))
+        tracks.append(dict(label=label or "all", x=xs, L=Ls, cd=cds, c=np.asarray(cs, float)))
+    return tracks, cname
+
+
+# --------------------------------------------------------------------------------------------
+# catalogue layers
+# --------------------------------------------------------------------------------------------
+def _catalog_points(catalog, frame):
+    nu_col = "log_nu_peak_rest" if frame == "rest" else "log_nu_peak_obs"
+    out = {}
+    for cls in ("FSRQ", "BL Lac"):
+        d = catalog[(catalog["cls"] == cls)]
+        out[cls] = (d[nu_col].to_numpy(float), d["log_L_gamma"].to_numpy(float),
+                    d["log_CD"].to_numpy(float))
+    return out
+
+
+def _txs_point(catalog, frame):
+    from sweep import catalogs as cat
+
+    try:
+        r = cat.find_source(catalog, "TXS 0506+056")
+    except KeyError:
+        return None
+    if not np.isfinite(r["log_L_gamma"]) or catalog["catalog"].iloc[0] != "4LAC-DR2":
+        # 3LAC lists no redshift for TXS 0506+056: take the 4LAC-DR2 values when we can
+        try:
+            r = cat.find_source(cat.load_4lac(), cat.TXS_0506)
+        except (FileNotFoundError, KeyError):
+            return None
+    nu_col = "log_nu_peak_rest" if frame == "rest" else "log_nu_peak_obs"
+    return float(r[nu_col]), float(r["log_L_gamma"]), float(r["log_CD"])
+
+
+# --------------------------------------------------------------------------------------------
+# planes
+# --------------------------------------------------------------------------------------------
+def _frame_label(frame):
+    return "rest frame" if frame == "rest" else "observer frame"
+
+
+def planes_png(obs, path, catalog=None, sel=None, frame: str = "rest", max_tracks: int = 400):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    tracks, cname = plane_tracks(obs, sel, frame)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), constrained_layout=True)
+    if catalog is not None:
+        pts = _catalog_points(catalog, frame)
+        for cls, marker in (("FSRQ", "o"), ("BL Lac", "^")):
+            xs, L, cd = pts[cls]
+            axes[0].scatter(xs, L, marker=marker, s=12, facecolor="none", edgecolor="0.6",
+                            lw=0.7, label=f"{cls} ({catalog['catalog'].iloc[0]})")
+            axes[1].scatter(xs, cd, marker=marker, s=12, facecolor="none", edgecolor="0.6", lw=0.7)
+        txs = _txs_point(catalog, frame)
+        if txs:
+            axes[0].scatter(txs[0], txs[1], marker="*", s=260, c="red", edgecolor="k",
+                            zorder=5, label="TXS 0506+056")
+            axes[1].scatter(txs[0], txs[2], marker="*", s=260, c="red", edgecolor="k", zorder=5)
+    allc = np.concatenate([t["c"] for t in tracks]) if tracks else np.array([0.0])
+    finite = allc[np.isfinite(allc)]
+    norm = plt.Normalize(*(finite.min(), finite.max()) if finite.size else (0, 1))
+    npts = sum(np.isfinite(t["x"]).sum() for t in tracks)
+    step = max(1, len(tracks) // max_tracks)
+    for ax, key in ((axes[0], "L"), (axes[1], "cd")):
+        if npts > RASTERIZE_ABOVE:
+            x = np.concatenate([t["x"] for t in tracks])
+            y = np.concatenate([t[key] for t in tracks])
+            ok = np.isfinite(x) & np.isfinite(y)
+            ax.hexbin(x[ok], y[ok], gridsize=150, bins="log", cmap="viridis", mincnt=1)
+            continue
+        for t in tracks[::step]:
+            x, y, c = t["x"], t[key], t["c"]
+            ok = np.isfinite(x) & np.isfinite(y)
+            if ok.sum() >= 2:
+                seg = np.stack([np.column_stack([x[ok][:-1], y[ok][:-1]]),
+                                np.column_stack([x[ok][1:], y[ok][1:]])], axis=1)
+                lc = LineCollection(seg, cmap="viridis", norm=norm, lw=1.5, alpha=0.9)
+                lc.set_array(0.5 * (c[ok][:-1] + c[ok][1:]))
+                ax.add_collection(lc)
+            ax.scatter(x[ok], y[ok], c=c[ok], cmap="viridis", norm=norm, s=14, zorder=3)
+    sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
+    fig.colorbar(sm, ax=axes, label=cname, shrink=0.85)
+    lab = _frame_label(frame)
+    axes[0].set(xlabel=f"log ν_syn,pk [Hz] ({lab})", ylabel="log L_γ (0.1–100 GeV) [erg/s]")
+    axes[1].set(xlabel=f"log ν_syn,pk [Hz] ({lab})", ylabel="log Compton dominance")
+    axes[0].legend(loc="lower left", fontsize=8)
+    for ax in axes:
+        ax.autoscale_view()
+    fig.suptitle(f"model tracks ({len(tracks)} tracks, {npts} cells) over Fermi blazars")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def planes_holoviews(obs, catalog=None, sel=None, frame: str = "rest", highlight=None):
+    """A holoviews Layout of the two planes (used by the HTML output and the dashboard).
+
+    ``highlight``: optional (log ν_pk, log L_γ, log CD) of a selected cell, drawn as a big marker.
+    """
+    import holoviews as hv
+    import hvplot.pandas  # noqa: F401
+    import pandas as pd
+
+    hv.extension("bokeh", logo=False)
+    tracks, cname = plane_tracks(obs, sel, frame)
+    lab = _frame_label(frame)
+    xdim = hv.Dimension("log_nu_pk", label=f"log ν_syn,pk [Hz] ({lab})")
+    ldim = hv.Dimension("log_L_gamma", label="log L_γ (0.1–100 GeV) [erg/s]")
+    cdim = hv.Dimension("log_CD", label="log Compton dominance")
+    zdim = hv.Dimension("log_z", label=cname)
+    rows = []
+    for t in tracks:
+        for i in range(len(t["x"])):
+            rows.append((t["x"][i], t["L"][i], t["cd"][i], t["c"][i], t["label"]))
+    df = pd.DataFrame(rows, columns=["log_nu_pk", "log_L_gamma", "log_CD", "log_z", "track"])
+    df = df[np.isfinite(df["log_nu_pk"])]
+    panels = []
+    for ydim, key in ((ldim, "log_L_gamma"), (cdim, "log_CD")):
+        layers = []
+        if catalog is not None:
+            pts = _catalog_points(catalog, frame)
+            for cls, marker in (("FSRQ", "circle"), ("BL Lac", "triangle")):
+                xs, L, cd = pts[cls]
+                ys = L if key == "log_L_gamma" else cd
+                cdf = pd.DataFrame({"log_nu_pk": xs, key: ys}).dropna()
+                layers.append(hv.Scatter(cdf, xdim, ydim, label=cls).opts(
+                    marker=marker, fill_alpha=0, line_color="gray", size=5, muted_alpha=0.05))
+        d = df[np.isfinite(df[key])]
+        if len(d) > RASTERIZE_ABOVE:
+            from holoviews.operation.datashader import rasterize
+
+            layers.append(rasterize(hv.Points(d, [xdim, ydim])).opts(cmap="viridis",
+                                                                    cnorm="log"))
+        else:
+            paths = [hv.Path({"x": g["log_nu_pk"].to_numpy(), "y": g[key].to_numpy()},
+                             ["x", "y"]) for _, g in d.groupby("track", sort=False) if len(g) > 1]
+            if paths:
+                layers.append(hv.Overlay(paths).opts(hv.opts.Path(color="lightsteelblue",
+                                                                   line_width=1)))
+            layers.append(hv.Points(d, [xdim, ydim], [zdim, "track"], label="model").opts(
+                color="log_z", cmap="viridis", colorbar=True, size=6, tools=["hover"]))
+        if catalog is not None:
+            txs = _txs_point(catalog, frame)
+            if txs:
+                ty = txs[1] if key == "log_L_gamma" else txs[2]
+                layers.append(hv.Scatter([(txs[0], ty)], xdim, ydim, label="TXS 0506+056").opts(
+                    marker="star", color="red", size=18, line_color="black"))
+        if highlight is not None:
+            hy = highlight[1] if key == "log_L_gamma" else highlight[2]
+            layers.append(hv.Scatter([(highlight[0], hy)], xdim, ydim, label="selected").opts(
+                marker="diamond", color="magenta", size=16, line_color="black"))
+        panels.append(hv.Overlay(layers).opts(width=560, height=420, legend_position="bottom_left",
+                                              show_grid=True))
+    return hv.Layout(panels).opts(shared_axes=False).cols(2)
+
+
+def planes_html(obs, path, catalog=None, sel=None, frame: str = "rest"):
+    import hvplot
+
+    lay = planes_holoviews(obs, catalog, sel, frame)
+    hvplot.save(lay, str(path), resources="inline")
+    return Path(path)
+
+
+def plot_planes(obs, out, catalog=None, sel=None, frame: str = "rest"):
+    """Write the planes to ``out`` (.png or .html)."""
+    out = Path(out)
+    suf = out.suffix.lower()
+    if suf == ".png":
+        return planes_png(obs, out, catalog, sel, frame)
+    if suf in (".html", ".htm"):
+        return planes_html(obs, out, catalog, sel, frame)
+    raise ValueError(f"--out must end in .png or .html, got {out.name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# SEDs
+# --------------------------------------------------------------------------------------------
+def sed_curves(cube, sel=None, max_lines: int = 12):
+    """(list of (label, ν [Hz], νL_ν, E/h [Hz], E L_E all flavours)) for the selected cells."""
+    ds = apply_selection(cube, sel or {})
+    axes = [d for d in ds["nuLnu_obs"].dims if d != "frequency"]
+    n = int(np.prod([ds.sizes[d] for d in axes])) if axes else 1
+    pick = np.unique(np.linspace(0, n - 1, min(n, max_lines)).round().astype(int))
+    shape = [ds.sizes[d] for d in axes]
+    nu = ds["frequency"].values.astype(float)
+    has_nu = "ELE_nu_obs" in ds
+    en = ds["neutrino_energy"].values.astype(float) if has_nu else None
+    out = []
+    for flat in pick:
+        idx = np.unravel_index(flat, shape) if shape else ()
+        isel = dict(zip(axes, (int(i) for i in idx)))
+        cell = ds.isel(isel)
+        label = " ".join(f"{d}={cell[d].values.item():g}" for d in axes if ds.sizes[d] > 1) or \
+            " ".join(f"{d}={cell[d].values.item():g}" for d in axes)
+        y = np.asarray(cell["nuLnu_obs"].values, float)
+        ye = (np.asarray(cell["ELE_nu_obs"].sum("neutrino_flavour", min_count=1).values, float)
+              if has_nu else None)
+        out.append((label, nu, y, en * EV_HZ if has_nu else None, ye))
+    return out
+
+
+def sed_png(cube, path, sel=None, max_lines: int = 12):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = sed_curves(cube, sel, max_lines)
+    fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
+    ax.axvspan(*XRT_HZ, color="tab:orange", alpha=0.15, label="Swift-XRT 0.3–10 keV")
+    ax.axvspan(*LAT_HZ, color="tab:purple", alpha=0.15, label="Fermi-LAT 0.1–100 GeV")
+    top = 0.0
+    cmap = plt.get_cmap("viridis")
+    for k, (label, nu, y, nu_n, yn) in enumerate(curves):
+        col = cmap(k / max(1, len(curves) - 1))
+        ok = np.isfinite(y) & (y > 0)
+        ax.loglog(nu[ok], y[ok], color=col, lw=1.6, label=label)
+        top = max(top, np.nanmax(np.where(ok, y, 0)))
+        if yn is not None:
+            okn = np.isfinite(yn) & (yn > 0)
+            ax.loglog(nu_n[okn], yn[okn], color=col, lw=1.2, ls="--")
+            top = max(top, np.nanmax(np.where(okn, yn, 0)))
+    if top > 0:
+        ax.set_ylim(top * 1e-6, top * 5)
+    ax.set(xlabel="ν [Hz]   (neutrinos dashed at E/h)",
+           ylabel="νL_ν, E L_E (all flavours) [erg/s]", title="apparent SEDs and neutrino spectra")
+    sec = ax.secondary_xaxis("top", functions=(lambda x: x / EV_HZ, lambda e: e * EV_HZ))
+    sec.set_xlabel("E [eV]")
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def sed_holoviews(cube, sel=None, max_lines: int = 12, width=700, height=420):
+    import holoviews as hv
+
+    hv.extension("bokeh", logo=False)
+    curves = sed_curves(cube, sel, max_lines)
+    xd = hv.Dimension("nu", label="ν [Hz] (neutrinos at E/h)")
+    yd = hv.Dimension("nuLnu", label="νL_ν, E L_E [erg/s]")
+    layers = [hv.VSpan(*XRT_HZ).opts(color="orange", alpha=0.15),
+              hv.VSpan(*LAT_HZ).opts(color="purple", alpha=0.15)]
+    top = 0.0
+    for label, nu, y, nu_n, yn in curves:
+        ok = np.isfinite(y) & (y > 0)
+        if ok.any():
+            layers.append(hv.Curve((nu[ok], y[ok]), xd, yd, label=f"γ {label}"))
+            top = max(top, y[ok].max())
+        if yn is not None:
+            okn = np.isfinite(yn) & (yn > 0)
+            if okn.any():
+                layers.append(hv.Curve((nu_n[okn], yn[okn]), xd, yd, label=f"ν {label}").opts(
+                    line_dash="dashed"))
+                top = max(top, yn[okn].max())
+    ylim = (top * 1e-6, top * 5) if top > 0 else (1e30, 1e50)
+    return hv.Overlay(layers).opts(hv.opts.Curve(logx=True, logy=True, tools=["hover"]),
+                                   hv.opts.Overlay(logx=True, logy=True, width=width,
+                                                   height=height, ylim=ylim,
+                                                   legend_position="right", show_grid=True))
+
+
+def plot_sed(cube, out, sel=None, max_lines: int = 12):
+    out = Path(out)
+    suf = out.suffix.lower()
+    if suf == ".png":
+        return sed_png(cube, out, sel, max_lines)
+    if suf in (".html", ".htm"):
+        import hvplot
+
+        hvplot.save(sed_holoviews(cube, sel, max_lines), str(out), resources="inline")
+        return out
+    raise ValueError(f"--out must end in .png or .html, got {out.name!r}")
