@@ -145,3 +145,12 @@ def test_units_and_switches_and_scalar():
     s = jet.blob_state(P, np.array([10, 30, 100, 300.0]) * RS)
     np.testing.assert_array_equal(s.gamma_max_e, s.gamma_rad_e)
     np.testing.assert_array_equal(s.gamma_max_p, s.gamma_esc_p)
+
+
+def test_cell_quantities_keys_match_cell_contract():
+    """BlobState.cell_quantities uses exactly the keys of cell.JET_QUANTITIES (the cube contract)."""
+    from sweep.model.cell import JET_QUANTITIES
+
+    q = jet.blob_state(P, 30 * RS).cell_quantities(0)
+    assert set(q) == set(JET_QUANTITIES)
+    assert q["gamma_bulk"] == pytest.approx(3.53, rel=5e-3)  # §8.2, 3 figures

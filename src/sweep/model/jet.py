@@ -245,6 +245,15 @@ class BlobState:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def cell_quantities(self, i: int = 0) -> dict[str, float]:
+        """Values at the i-th distance keyed like ``sweep.model.cell.JET_QUANTITIES``."""
+        r = self.row(i)
+        return {"z_cm": r["z_cm"], "z_rs": r["z_rs"], "gamma_bulk": r["gamma"], "doppler": r["doppler"],
+                "sigma": r["sigma"], "p": r["p"], "radius": r["radius"], "B": r["B"], "u_B": r["u_B"],
+                "u_AD": r["u_AD"], "u_BLR": r["u_BLR"], "u_DT": r["u_DT"], "L_inj": r["L_inj"],
+                "gamma_min_e": r["gamma_min_e"], "gamma_min_p": r["gamma_min_p"],
+                "gamma_max_e": r["gamma_max_e"], "gamma_max_p": r["gamma_max_p"]}
+
 
 def blob_state(params: JetParameters, z_cm, nu_prime=None) -> BlobState:
     """Full blob state at distances z [cm] (jet + injection + bolometric external fields).
@@ -280,12 +289,10 @@ def blob_state(params: JetParameters, z_cm, nu_prime=None) -> BlobState:
     gmin_p = inj.gamma_min(params, p, mean_p, gmax_p, params.gamma_min_p)
 
     reasons = []
-    cell = check_cell(params, np.array([1.0]) * js.z_cm.max())  # parameter-level check first
-    for zi in js.z_cm:
+    for zi in js.z_cm:  # parameter-level checks (σ0 < σ0,min, ...) come first in check_cell
         chk = check_cell(params, zi)
         reasons.append("" if chk.ok else chk.reason)
     valid = np.array([r == "" for r in reasons])
-    _ = cell
 
     return BlobState(
         z_cm=js.z_cm, z_rs=js.z_rs, gamma=g, beta=b, doppler=js.doppler, radius=R, n=js.n,
