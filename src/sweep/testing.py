@@ -13,6 +13,9 @@ which inherit the environment, see them):
 * ``SWEEP_FAKE_NOCONV_AT="name=value"``: such a cell reports not_converged.
 * ``SWEEP_FAKE_LOG``: directory; each computed cell appends one line to ``<dir>/<pid>.log``.
 
+``configured(**cfg)`` returns a picklable ``partial`` with these settings (for clusters whose
+workers were started before the test set the environment).
+
 Cells with ``z_diss < z0_rs`` (in R_s) are invalid, like the real model's.
 """
 from __future__ import annotations
@@ -44,9 +47,11 @@ def _cell_id(params: Mapping[str, Any]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def fake_cell(params: Mapping[str, Any], options) -> CellResult:
+def fake_cell(params: Mapping[str, Any], options, cfg: Mapping[str, str] | None = None) -> CellResult:
+    """The stand-in model; ``cfg`` (same keys as the environment variables) overrides the
+    environment, e.g. ``functools.partial(fake_cell, cfg={"SWEEP_FAKE_SLEEP": "0.1"})``."""
     t0 = time.perf_counter()
-    env = os.environ
+    env = {**os.environ, **(cfg or {})}
     if env.get("SWEEP_FAKE_LOG"):
         os.makedirs(env["SWEEP_FAKE_LOG"], exist_ok=True)
         with open(os.path.join(env["SWEEP_FAKE_LOG"], f"{os.getpid()}.log"), "a") as f:
@@ -88,3 +93,10 @@ def fake_cell(params: Mapping[str, Any], options) -> CellResult:
         status, msg = CellStatus.NOT_CONVERGED, "fake solver stopped after 7 iterations"
     return CellResult(status, msg, iterations=7, runtime_s=time.perf_counter() - t0,
                       energy_balance=1.0, jet=jet, spectra=spectra)
+
+
+def configured(**cfg: Any):
+    """``fake_cell`` with settings, e.g. ``configured(SWEEP_FAKE_SLEEP=0.1)`` (picklable)."""
+    import functools
+
+    return functools.partial(fake_cell, cfg={k: str(v) for k, v in cfg.items()})

@@ -1,0 +1,177 @@
+"""Cube store: layout (docs/cube.md), region writes, resume/append checks, status and verify."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from sweep import store
+from sweep.model.cell import JET_QUANTITIES, CellResult, CellStatus, output_grids
+from sweep.spec import cell_parameters, parse_spec
+from sweep.testing import fake_cell
+
+SPEC = """
+name: store-test
+axes:
+  sigma0: {values: [10, 30]}
+  z_diss: {values: [5, 30, 100], unit: Rs}
+model: {ppd: 6, frequency_ppd: 2, neutrino_ppd: 2, particle_ppd: 2}
+output: {chunks: {z_diss: 2}}
+"""
+
+
+def _fill(path, loaded, info, cells=None):
+    """Compute (fake model) and write every chunk region, as the engine's task does."""
+    spec = loaded.spec
+    spectral = store.spectral_shapes(spec.model)
+    for reg in store.chunk_regions(info.shape, tuple(info.chunks[d.name] for d in info.dims)):
+        data = store.read_region(path, reg, spec.model, [0])
+        for local in np.ndindex(*data.status.shape):
+            idx = tuple(s.start + i for s, i in zip(reg, local))
+            if cells is not None and idx not in cells:
+                continue
+            store.put_result(data, local, fake_cell(cell_parameters(spec, idx, info.dims), spec.model),
+                             spectral)
+        store.write_region(path, data)
+
+
+@pytest.fixture
+def cube(tmp_path):
+    loaded = parse_spec(SPEC, "store.yaml")
+    path = tmp_path / "c.zarr"
+    info = store.prepare(path, loaded)
+    return path, loaded, info
+
+
+def test_layout_units_attrs_and_chunks(cube):
+    path, loaded, info = cube
+    ds = xr.open_zarr(path)  # consolidated metadata
+    grids = output_grids(loaded.spec.model)
+    assert dict(ds.sizes) == {"sigma0": 2, "z_diss": 3, "frequency": len(grids["frequency"]),
+                              "neutrino_flavour": 4, "neutrino_energy": len(grids["neutrino_energy"]),
+                              "gamma_e": len(grids["gamma_e"]), "gamma_p": len(grids["gamma_p"])}
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert "long_name" in ds[name].attrs, name
+        if name not in ("status", "message", "neutrino_flavour"):
+            assert "units" in ds[name].attrs, name
+    assert ds.z_diss.attrs["units"] == "R_s"
+    # units of other axes come from the JetParameters field descriptions
+    assert store._parameter_attrs("theta_obs", "Rs")["units"] == "degree"
+    assert store._parameter_attrs("sigma0", "Rs")["units"] == "1"
+    assert store._parameter_attrs("mass_msun", "Rs")["units"] == "M_sun"
+    assert store._parameter_attrs("z_diss", "rblr")["units"] == "R_BLR"
+    assert ds.status.attrs["flag_meanings"] == "pending done invalid not_converged failed"
+    assert set(JET_QUANTITIES) <= set(ds.data_vars)
+    # chunks: grid dims as the spec says, spectral dims whole
+    assert ds.nuLnu_obs.encoding["chunks"] == (1, 2, len(grids["frequency"]))
+    assert ds.ELE_nu_obs.encoding["chunks"] == (1, 2, 4, len(grids["neutrino_energy"]))
+    a = ds.attrs
+    assert a["spec_yaml"] == SPEC and a["spec_sha256"] == hashlib.sha256(SPEC.encode()).hexdigest()
+    assert a["Conventions"] == "CF-1.10" and a["sweep_version"] and a["created"]
+    assert json.loads(a["model_options"])["ppd"] == 6
+    # a fresh cube: every cell pending, spectra NaN
+    assert (ds.status.values == 0).all() and np.isnan(ds.nuLnu_obs.values).all()
+
+
+def test_region_writes_and_statuses(cube):
+    path, loaded, info = cube
+    _fill(path, loaded, info)
+    ds = xr.open_zarr(path)
+    st = ds.status.values
+    # z = 5 R_s < z0 = 10 R_s: invalid, with the reason and NaN spectra
+    assert (st[:, 0] == int(CellStatus.INVALID)).all() and (st[:, 1:] == int(CellStatus.DONE)).all()
+    assert "z0" in str(ds.message.values[0, 0])
+    assert np.isnan(ds.nuLnu_obs.values[:, 0]).all() and np.isfinite(ds.nuLnu_obs.values[:, 1:]).all()
+    assert ds.message.values[1, 2] == ""
+    # values round-trip exactly (fake model: sigma0 enters linearly)
+    ref = fake_cell(cell_parameters(loaded.spec, (1, 2)), loaded.spec.model)
+    np.testing.assert_array_equal(ds.nuLnu_obs.values[1, 2], ref.spectra["nuLnu_obs"])
+    np.testing.assert_array_equal(ds.ELE_nu_obs.values[1, 2], ref.spectra["ELE_nu_obs"])
+    assert store.verify(path).ok
+
+
+def test_put_result_rules():
+    loaded = parse_spec(SPEC)
+    spectral = store.spectral_shapes(loaded.spec.model)
+    data = store.RegionData((slice(0, 1), slice(0, 2)), store._fill_region((1, 2), spectral))
+    ok = fake_cell(cell_parameters(loaded.spec, (0, 1)), loaded.spec.model)
+    bad = CellResult(CellStatus.DONE, spectra={**ok.spectra, "n_e": np.ones(3)})
+    store.put_result(data, (0, 0), bad, spectral)
+    assert data.status[0, 0] == CellStatus.FAILED and "n_e has shape" in data.arrays["message"][0, 0]
+    nc = CellResult(CellStatus.NOT_CONVERGED, "stopped", spectra=ok.spectra, jet={"B": 2.0})
+    store.put_result(data, (0, 1), nc, spectral)
+    # not done: spectra NaN even if the model returned some; jet quantities and message kept
+    assert np.isnan(data.arrays["nuLnu_obs"][0, 1]).all() and data.arrays["B"][0, 1] == 2.0
+    assert data.arrays["message"][0, 1] == "stopped"
+
+
+def test_resume_refuses_other_axes_and_append_extends(cube, tmp_path):
+    path, loaded, info = cube
+    _fill(path, loaded, info)
+    before = xr.open_zarr(path).nuLnu_obs.values.copy()
+    # same spec: accepted as is
+    assert store.prepare(path, loaded).shape == (2, 3)
+    other = parse_spec(SPEC.replace("[10, 30]", "[10, 60]"))
+    with pytest.raises(store.CubeError, match=r"axis sigma0: cube has 2 values \[10, 30\], spec has 2 values \[10, 60\]"):
+        store.prepare(path, other)
+    with pytest.raises(store.CubeError, match="model"):
+        store.prepare(path, parse_spec(SPEC.replace("ppd: 6", "ppd: 8")))
+    # append: one axis gains values (here in the middle of the spec's list: they go at the end)
+    more = parse_spec(SPEC.replace("[5, 30, 100]", "[5, 30, 60, 100, 300]"))
+    with pytest.raises(store.CubeError, match="--append"):
+        store.prepare(path, more)
+    info2 = store.prepare(path, more, append=True)
+    assert info2.shape == (2, 5) and info2.appended == {"z_diss": (3, 5)}
+    ds = xr.open_zarr(path)
+    np.testing.assert_allclose(ds.z_diss.values, [5, 30, 100, 60, 300])
+    st = ds.status.values
+    assert (st[:, 3:] == 0).all() and (st[:, 1:3] == 1).all()
+    np.testing.assert_array_equal(ds.nuLnu_obs.values[:, :3], before)  # old data untouched
+    assert np.isnan(ds.nuLnu_obs.values[:, 3:]).all()
+    assert "appended 2 values to z_diss" in ds.attrs["history"]
+    # the extended spec now resumes without --append (order of values does not matter)
+    assert store.prepare(path, more).shape == (2, 5)
+    # append refusals: two axes changed; values dropped
+    with pytest.raises(store.CubeError, match="exactly one axis"):
+        store.prepare(path, parse_spec(SPEC.replace("[10, 30]", "[10, 30, 60]").replace(
+            "[5, 30, 100]", "[5, 30, 60, 100, 300, 1000]")), append=True)
+    with pytest.raises(store.CubeError, match="drops cube values"):
+        store.prepare(path, parse_spec(SPEC.replace("[5, 30, 100]", "[5, 30, 60, 300]")), append=True)
+
+
+def test_status_summary(cube):
+    path, loaded, info = cube
+    _fill(path, loaded, info, cells={(0, 0), (0, 1), (1, 1)})
+    s = store.status_summary(path)
+    assert s["counts"] == {"pending": 3, "done": 2, "invalid": 1, "not_converged": 0, "failed": 0}
+    assert s["failures"][0]["status"] == "invalid" and "sigma0=10 z_diss=5" == s["failures"][0]["cell"]
+    assert s["runtime"]["n"] == 2
+    store.mark_failed(path, (slice(1, 2), slice(2, 3)), "worker died", [0])
+    s = store.status_summary(path)
+    assert s["counts"]["failed"] == 1 and any(f["message"] == "worker died" for f in s["failures"])
+    assert "failed: 1" in store.format_status(s)
+
+
+def test_verify_finds_damage(cube):
+    path, loaded, info = cube
+    _fill(path, loaded, info)
+    assert store.verify(path).ok
+    # 1. a chunk file overwritten with garbage: unreadable
+    chunk = path / "nuLnu_obs" / "c" / "1" / "0" / "0"
+    assert chunk.exists()
+    chunk.write_bytes(b"not a zstd frame")
+    rep = store.verify(path)
+    assert not rep.ok and any("nuLnu_obs: chunk" in d and "unreadable" in d for d in rep.damage)
+    # 2. status says done but the data is gone (NaN): inconsistent
+    g = store.open_group(path, mode="r+")
+    g["nuLnu_obs"][1, 0:2] = np.nan  # the same chunk rewritten whole: NaN for a done cell (1, 1)
+    rep = store.verify(path)
+    assert any("done but some spectrum is entirely NaN" in d for d in rep.damage), rep.damage
+    # 3. a corrupt status chunk counts as pending for resume (it will be recomputed)
+    (path / "status" / "c" / "0" / "0").write_bytes(b"\x00garbage")
+    status, bad = store.read_status(path)
+    assert len(bad) == 1 and (status[0, 0:2] == 0).all()
+    assert not store.verify(path).ok
