@@ -568,7 +568,14 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
             raise ValueError("secondary grid does not overlap the allowed energy fractions")
         m_lo = int(m_sel[0])
         edges = xi00 * r ** (np.arange(m_lo, m_sel[-1] + 2) - 0.5)
-        T = _phi_table(np.asarray(species_idx, dtype=np.int64), eta_sub, wsub, edges, nsub_xi)
+        # Φ is frozen above η = 100 η₀, so rows whose sub-samples all lie above are identical:
+        # compute up to the first such row and replicate it (saves ~80 % of the precomputation)
+        frozen = np.all(eta_sub > 100.0 * KA_ETA0, axis=1)
+        h_f = int(np.argmax(frozen)) if np.any(frozen) else eta_sub.shape[0] - 1
+        T = np.empty((len(species_idx), eta_sub.shape[0], edges.size - 1))
+        T[:, : h_f + 1] = _phi_table(np.asarray(species_idx, dtype=np.int64), eta_sub[: h_f + 1],
+                                     wsub[: h_f + 1], edges, nsub_xi)
+        T[:, h_f + 1:] = T[:, h_f: h_f + 1]
         return T, m_lo, xi00 * r ** np.arange(m_lo, m_sel[-1] + 1).astype(float)
 
     Tg, mg, xig = table(x, [0])
@@ -613,12 +620,25 @@ def photopion_injection(k: PhotopionKernels, n_x, n_p, per_flavour=False):
     nd = np.ascontiguousarray(n_x * k.dx)
     pd = np.ascontiguousarray(n_p * k.dgamma_p)
     out = {}
+    npr = k.gamma_p.size
     for name, tab in (("photons", k.photons), ("pairs", k.pairs), ("neutrinos", k.neutrinos)):
-        out[name] = _inject(nd, pd, _summed_cache(tab), k.h_lo, tab.m_lo, tab.y.size) / tab.dy
+        # G[j, m] = Σ_i n_iΔx_i T[i+j, m], then Σ_j N_jΔγ_j G[j, k−j]: same sum as _inject, but
+        # contiguous inner loops (≈ 5× faster than the direct triple loop)
+        G = _build_G(nd, _summed_cache(tab), k.h_lo, npr)
+        out[name] = _apply_G(G, pd, tab.m_lo, tab.y.size) / tab.dy
         if per_flavour and len(tab.species) > 1:
             for s, sp in enumerate(tab.species):
-                out[sp] = _inject(nd, pd, np.ascontiguousarray(tab.T[s]), k.h_lo, tab.m_lo, tab.y.size) / tab.dy
+                G = _build_G(nd, np.ascontiguousarray(tab.T[s]), k.h_lo, npr)
+                out[sp] = _apply_G(G, pd, tab.m_lo, tab.y.size) / tab.dy
     return out
+
+
+def photopion_injection_direct(k: PhotopionKernels, n_x, n_p):
+    """Same as ``photopion_injection`` (summed species only) by the direct triple sum (reference)."""
+    nd = np.ascontiguousarray(n_x * k.dx)
+    pd = np.ascontiguousarray(n_p * k.dgamma_p)
+    return {name: _inject(nd, pd, _summed_cache(tab), k.h_lo, tab.m_lo, tab.y.size) / tab.dy
+            for name, tab in (("photons", k.photons), ("pairs", k.pairs), ("neutrinos", k.neutrinos))}
 
 
 _SUM_CACHE: dict = {}
