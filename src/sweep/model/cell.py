@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -119,3 +120,160 @@ def output_grids(options: ModelOptions) -> dict[str, np.ndarray]:
         "gamma_e": _log_grid(*options.gamma_e_range, options.particle_ppd),
         "gamma_p": _log_grid(*options.gamma_p_range, options.particle_ppd),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The grid cell: jet model -> blob -> steady-state kinetics -> observer frame -> output grids
+# --------------------------------------------------------------------------------------------
+NON_JET_KEYS = ("z_diss", "z_unit")
+
+#: comoving frequency grid of the external target fields handed to the solver [Hz]:
+#: 1e9–1e20 Hz covers the torus (T'=ΓT_DT ≲ 1.2e4 K), the boosted disc (≲ 2Γ·T_max) and the BLR.
+_EXT_NU = np.logspace(9.0, 20.0, 221)
+
+
+def _loglog_onto(x_new: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Log-log interpolation of a positive spectrum onto ``x_new``; zero outside its support.
+
+    Zeros of ``y`` stay zero (a bin with no emission has νL_ν = 0, not NaN)."""
+    out = np.zeros(len(x_new))
+    y = np.asarray(y, dtype=float)
+    pos = np.isfinite(y) & (y > 0)
+    if pos.sum() < 2:
+        return out
+    lx, ly = np.log(np.asarray(x, dtype=float)[pos]), np.log(y[pos])
+    lxn = np.log(x_new)
+    inside = (lxn >= lx[0]) & (lxn <= lx[-1])
+    out[inside] = np.exp(np.interp(lxn[inside], lx, ly))
+    # bins between two positive samples separated by zeros: interpolation above would bridge
+    # them; keep zeros where the nearest original sample on the grid is zero
+    xs = np.asarray(x, dtype=float)
+    nearest = np.clip(np.searchsorted(xs, x_new), 0, len(xs) - 1)
+    out[inside & ~(y[nearest] > 0) & ~(y[np.clip(nearest - 1, 0, len(xs) - 1)] > 0)] = 0.0
+    return out
+
+
+def jet_parameters(params: Mapping[str, Any]):
+    """``JetParameters`` from a cell's parameter mapping (ignores ``z_diss``/``z_unit``)."""
+    from .params import JetParameters
+
+    return JetParameters(**{k: v for k, v in params.items() if k not in NON_JET_KEYS})
+
+
+def build_blob(jp, state, options: ModelOptions, i: int = 0):
+    """The one-zone blob of a cell: R, B', injected pairs (and protons), external targets."""
+    from . import fields, kinetics
+
+    pr = options.processes
+    r = state.row(i)
+    injections = [kinetics.Injection(species="e", shape="power_law", p=r["p"],
+                                     gamma_min=r["gamma_min_e"], gamma_max=r["gamma_max_e"],
+                                     luminosity=r["L_inj_e"])]
+    ext = []
+    if pr.external_fields:
+        spec = fields.external_fields(jp, np.atleast_1d(r["z_cm"]), _EXT_NU,
+                                      gamma=np.atleast_1d(r["gamma"]))
+        for name, u in spec.items():
+            u = np.asarray(u[0], dtype=float)
+            if np.any(u > 0):
+                ext.append(kinetics.ExternalField(nu=_EXT_NU, u_nu=u, name=name))
+    processes = kinetics.Processes(synchrotron=pr.synchrotron, ssa=pr.ssa,
+                                   inverse_compton=pr.inverse_compton, gamma_gamma=pr.gamma_gamma)
+    extensions = []
+    if options.radiation == "leptohadronic":
+        extensions = _hadronic_extensions(jp, r, options)
+    return kinetics.Blob(R=r["radius"], B=r["B"], injections=injections, external_fields=ext,
+                         processes=processes, ppd=options.ppd, extensions=extensions)
+
+
+def _hadronic_extensions(jp, row: dict, options: ModelOptions) -> list:
+    """Protons (injection, synchrotron, Bethe–Heitler, photopion) and neutrinos for the solver."""
+    from . import hadronic
+
+    pr = options.processes
+    return [hadronic.ProtonExtension(
+        p=row["p"], gamma_min=row["gamma_min_p"], gamma_max=row["gamma_max_p"],
+        luminosity=row["L_inj_p"], synchrotron=pr.proton_synchrotron,
+        bethe_heitler=pr.bethe_heitler, photopion=pr.photopion)]
+
+
+def _spectra(ss, doppler: float, z_red: float, options: ModelOptions) -> dict[str, np.ndarray]:
+    from .observer import to_observer
+
+    grids = output_grids(options)
+    nu_out = grids["frequency"]
+    out = {"nuLnu_comoving": _loglog_onto(nu_out, ss.nu, ss.nuLnu)}
+    nu_obs, nuLnu_obs = to_observer(ss.nu, ss.nuLnu, doppler, z_red)
+    out["nuLnu_obs"] = _loglog_onto(nu_out, nu_obs, nuLnu_obs)
+    out["n_e"] = _loglog_onto(grids["gamma_e"], ss.gamma_e, ss.n_e)
+    e_out = grids["neutrino_energy"]
+    nfl = len(NEUTRINO_FLAVOURS)
+    nu_com = np.zeros((nfl, len(e_out)))
+    nu_obs_arr = np.zeros((nfl, len(e_out)))
+    n_p = np.full(len(grids["gamma_p"]), np.nan)
+    neut = ss.extra.get("neutrinos") if ss.extra else None
+    if neut is not None:  # {"energy_ev": E, "ELE": {flavour: E L_E comoving}}
+        e_ev = np.asarray(neut["energy_ev"], dtype=float)
+        for k, fl in enumerate(NEUTRINO_FLAVOURS):
+            y = np.asarray(neut["ELE"][fl], dtype=float)
+            nu_com[k] = _loglog_onto(e_out, e_ev, y)
+            e_obs, y_obs = to_observer(e_ev, y, doppler, z_red)
+            nu_obs_arr[k] = _loglog_onto(e_out, e_obs, y_obs)
+    prot = ss.extra.get("protons") if ss.extra else None
+    if prot is not None:  # {"gamma": γ_p, "n": dN/dγ dV}
+        n_p = _loglog_onto(grids["gamma_p"], prot["gamma"], prot["n"])
+    out["ELE_nu_comoving"] = nu_com
+    out["ELE_nu_obs"] = nu_obs_arr
+    out["n_p"] = n_p
+    return out
+
+
+def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> CellResult:
+    """Solve one grid cell. Never raises: impossible cells are ``INVALID``, solver trouble is
+    ``NOT_CONVERGED``/``FAILED``, each with a message.
+
+    ``params``: every ``JetParameters`` field to set (others default) plus ``z_diss`` (float)
+    and ``z_unit`` ('Rs', 'cm', 'pc' or 'rblr'; default 'Rs').
+    """
+    import time
+    import traceback
+
+    from pydantic import ValidationError
+
+    from .jet import blob_state, distance_to_cm
+    from .kinetics import solve
+    from .params import check_cell, format_validation_error
+
+    options = options or ModelOptions()
+    t0 = time.perf_counter()
+
+    def done(status, message="", **kw):
+        return CellResult(status=status, message=message[:500], runtime_s=time.perf_counter() - t0, **kw)
+
+    try:
+        jp = jet_parameters(params)
+    except ValidationError as exc:
+        return done(CellStatus.INVALID, "invalid parameters: " + format_validation_error(exc))
+    try:
+        if "z_diss" not in params:
+            raise KeyError("z_diss: missing; a cell needs a dissipation distance")
+        z_cm = float(distance_to_cm(float(params["z_diss"]), str(params.get("z_unit", "Rs")), jp))
+        state = blob_state(jp, np.atleast_1d(z_cm))
+        jet = {k: float(v) for k, v in state.cell_quantities(0).items()}
+        ok, reason = check_cell(jp, z_cm)
+        if not ok or not bool(state.valid[0]):
+            return done(CellStatus.INVALID, reason or state.reason[0], jet=jet)
+        blob = build_blob(jp, state, options)
+        ss = solve(blob, tol=options.tolerance, max_iter=options.max_iterations)
+        if ss.status == "failed":
+            return done(CellStatus.FAILED, "solver failed: " + ss.message, jet=jet,
+                        iterations=ss.iterations)
+        spectra = _spectra(ss, jet["doppler"], jp.z_red, options)
+        status = CellStatus.DONE if ss.converged else CellStatus.NOT_CONVERGED
+        return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra,
+                    iterations=int(ss.iterations), energy_balance=float(ss.energy_balance))
+    except Exception as exc:  # noqa: BLE001 - a cell reports, it never takes the sweep down
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        return done(CellStatus.FAILED, f"{type(exc).__name__}: {exc} "
+                    f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno})",
+                    jet=locals().get("jet", {}))
