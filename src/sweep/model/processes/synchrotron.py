@@ -11,7 +11,11 @@ Single-particle spectrum averaged over an isotropic pitch-angle distribution
 ``tests/test_synchrotron.py``).  ∫₀^∞ R dx = (2/3)·8π/(9√3).  ``kernel="exact"`` evaluates R from
 a table of the closed form (scipy Bessel functions, 200 points per decade, log-log linear
 interpolation: relative error < 2e-4 for x < 30); ``kernel="approx"`` is the x^{1/3}e^{−x}
-approximation used by LeHaMoC (R ≈ 1.8 x^{1/3} e^{−x}, Böttcher et al. 2012).
+approximation used by LeHaMoC (R ≈ 1.8 x^{1/3} e^{−x}, Böttcher et al. 2012);
+``kernel="single_pitch"`` is F(x) = x∫_x^∞K_{5/3} for a single pitch angle α = 90° (ν_c as above),
+the convention of the ATHEνA reference spectra (Mastichiadis & Kirk 1995): for an injected
+γ^{-1.9} power law its optically thin emissivity is 10^{-0.036} of the pitch-angle average, which
+is exactly the offset seen against ATHEνA Test 1 with the exact kernel (docs/solver.md).
 ``r_akp10`` is the Aharonian, Kelner & Prosekin (2010) fit (accuracy ~0.2 %), kept for the tests.
 
 Losses: −dγ/dt = (4/3) σ_T c u_B (γ² − 1)/(m_e c²) (LeHaMoC-V2 writes γ²−1 for β²γ²).
@@ -40,7 +44,7 @@ from numba import njit
 
 from .. import constants as const
 
-KERNELS = {"exact": 0, "approx": 1}
+KERNELS = {"exact": 0, "approx": 1, "single_pitch": 2}
 
 _TAB_LX0 = -10.0  # log10 x of the first table point
 _TAB_PPD = 200
@@ -62,6 +66,40 @@ def r_exact(x) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         r = 0.5 * x * x * (k43 * k13 - 0.6 * y * (k43 * k43 - k13 * k13))
     return np.where(np.isfinite(r) & (x > 0), r, 0.0)
+
+
+def f_single(x) -> np.ndarray:
+    """F(x) = x ∫_x^∞ K_{5/3}(t) dt (single pitch angle α = 90°), from a fine cumulative
+    Simpson integral of t K_{5/3}(t) in ln t (relative error < 1e-8 on the table range)."""
+    from scipy.integrate import cumulative_simpson
+    from scipy.special import kv
+
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    lt = np.linspace(math.log(1e-12), math.log(800.0), 60001)
+    t = np.exp(lt)
+    integrand = t * kv(5.0 / 3.0, t)
+    cum = cumulative_simpson(integrand[::-1], x=-lt[::-1], initial=0.0)[::-1]  # ∫_t^tmax
+    lx = np.log(np.clip(x, 1e-12, 800.0))
+    tail = np.exp(np.interp(lx, lt, np.log(np.maximum(cum, 1e-300))))
+    out = x * tail
+    out[(x <= 0) | (x >= 800.0)] = 0.0
+    return out
+
+
+@lru_cache(maxsize=1)
+def _tables_single() -> tuple[np.ndarray, np.ndarray]:
+    """log10 F and log10 (F − xF') = log10 x²K_{5/3}(x) for kernel="single_pitch"."""
+    from scipy.special import kv
+
+    n = int(round((_TAB_LX1 - _TAB_LX0) * _TAB_PPD)) + 1
+    lx = _TAB_LX0 + np.arange(n) / _TAB_PPD
+    x = 10.0**lx
+    f = f_single(x)
+    g = x * x * kv(5.0 / 3.0, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lf = np.where(f > 0, np.log10(np.maximum(f, 1e-300)), -300.0)
+        lg = np.where(g > 0, np.log10(np.maximum(g, 1e-300)), -300.0)
+    return lf, lg
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +149,7 @@ def _r_and_g(x, mode, lr, lg):
     if mode == 1:
         r = 1.8 * x ** (1.0 / 3.0) * math.exp(-x) if x < 700.0 else 0.0
         return r, r * (2.0 / 3.0 + x)
-    return _interp_tab(x, lr), _interp_tab(x, lg)
+    return _interp_tab(x, lr), _interp_tab(x, lg)  # modes 0 and 2: tables passed in
 
 
 @njit(cache=True)
@@ -127,8 +165,10 @@ def _power_matrix(nu, gamma, B, mode, lr, lg, out_p, out_g):
 def power_per_hz(nu, gamma, B: float, kernel: str = "exact") -> tuple[np.ndarray, np.ndarray]:
     """(P[j, k], G[j, k]) for particles γ_j and frequencies ν_k [Hz]: P(ν,γ) [erg s⁻¹ Hz⁻¹] and
     the SSA weight √3e³B/(m_ec²)·(R − xR'). Unnormalised (the exact single-particle spectrum)."""
+    if kernel not in KERNELS:
+        raise ValueError(f"synchrotron_kernel: value {kernel!r} is invalid; allowed: {sorted(KERNELS)}")
     mode = KERNELS[kernel]
-    lr, lg = _tables()
+    lr, lg = _tables_single() if mode == 2 else _tables()
     nu = np.ascontiguousarray(nu, dtype=float)
     gamma = np.ascontiguousarray(gamma, dtype=float)
     p = np.empty((gamma.size, nu.size))
