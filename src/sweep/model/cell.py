@@ -228,6 +228,17 @@ def _spectra(ss, doppler: float, z_red: float, options: ModelOptions) -> dict[st
     return out
 
 
+def _protons_escape_only(row: dict, gamma_p: np.ndarray) -> np.ndarray:
+    """Leptonic mode neglects every proton process, so the steady proton spectrum is the
+    escape-only one, N_p = Q'_p(γ) R/c (documented in docs/model-choices.md)."""
+    from . import constants as const
+    from .injection import injection_spectrum
+
+    q = injection_spectrum(gamma_p, row["L_inj_p"], row["radius"], const.m_p, "power_law",
+                           p=row["p"], gamma_min=row["gamma_min_p"], gamma_max=row["gamma_max_p"])
+    return q * row["radius"] / const.c
+
+
 def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> CellResult:
     """Solve one grid cell. Never raises: impossible cells are ``INVALID``, solver trouble is
     ``NOT_CONVERGED``/``FAILED``, each with a message.
@@ -269,6 +280,8 @@ def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> 
             return done(CellStatus.FAILED, "solver failed: " + ss.message, jet=jet,
                         iterations=ss.iterations)
         spectra = _spectra(ss, jet["doppler"], jp.z_red, options)
+        if options.radiation == "leptonic":
+            spectra["n_p"] = _protons_escape_only(state.row(0), output_grids(options)["gamma_p"])
         status = CellStatus.DONE if ss.converged else CellStatus.NOT_CONVERGED
         return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra,
                     iterations=int(ss.iterations), energy_balance=float(ss.energy_balance))
