@@ -1,0 +1,210 @@
+"""Interactive explorer of a cube (panel + hvplot/holoviews, bokeh backend).
+
+``build_app(cube_path)`` returns a panel layout with
+
+* one selector per grid axis of the cube (values of that axis);
+* the SED (νL_ν) and the all-flavour neutrino spectrum of the selected cell, XRT/LAT bands shaded;
+* the two Fermi planes (ν_pk–L_γ, ν_pk–CD) with the catalogue, TXS 0506+056 and the selected cell;
+* neutrinos vs hard X-rays over all cells (ART-XC 4–12 keV or BAT 14–195 keV luminosity against
+  the neutrino luminosity or the IceCube track rate), selected cell highlighted;
+* a text panel with the observables of the selected cell.
+
+``sweep explore CUBE`` and ``panel serve dashboards/explore.py --args CUBE`` both serve it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SED_CSS = "sweep-sed"
+INFO_CSS = "sweep-info"
+
+
+def _fmt(v) -> str:
+    try:
+        return f"{float(v):.4g}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _log10(a):
+    a = np.asarray(a, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, np.log10(np.where(a > 0, a, 1.0)), np.nan)
+
+
+def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
+    """The dashboard for a cube (a panel ``Column``).
+
+    ``catalog``: "4lac", "3lac", None/"none", or an already loaded catalogue DataFrame;
+    ``obs`` may pass precomputed observables (else the companion store or a lazy computation)."""
+    import holoviews as hv
+    import panel as pn
+
+    from sweep import catalogs, plots
+    from sweep import reduce as red
+
+    pn.extension(sizing_mode="fixed")
+    hv.extension("bokeh", logo=False)
+    cube_path = Path(cube_path)
+    ds = red.open_cube(cube_path)
+    if "nuLnu_obs" not in ds:
+        raise ValueError(f"{cube_path} has no nuLnu_obs: give the cube, not its observables store")
+    obs = (obs if obs is not None else red.load_observables(cube_path)).compute()
+    cat, cat_note = None, ""
+    if catalog is not None and not isinstance(catalog, str):  # a catalogue DataFrame
+        cat = catalog
+    elif catalog and str(catalog).lower() != "none":
+        try:
+            cat = catalogs.load_catalog(catalog, catalog_dir)
+        except FileNotFoundError as exc:
+            cat_note = f"catalogue not shown: {exc}"
+    axes = [d for d in ds["nuLnu_obs"].dims if d != "frequency"]
+    # start on the first cell that has a spectrum (status done)
+    start = [0] * len(axes)
+    if "status" in obs and (np.asarray(obs["status"].values) == 1).any():
+        start = [int(i) for i in np.argwhere(
+            np.asarray(obs["status"].transpose(*axes).values) == 1)[0]]
+    widgets = {}
+    for d in axes:
+        vals = ds[d].values
+        opts = {(f"{v:g}" if np.issubdtype(vals.dtype, np.number) else str(v)): i
+                for i, v in enumerate(vals)}
+        if len(opts) < len(vals):  # duplicate labels: fall back to index labels
+            opts = {f"{i}: {v}": i for i, v in enumerate(vals)}
+        unit = ds[d].attrs.get("units", "")
+        widgets[d] = pn.widgets.Select(name=f"{d} [{unit}]" if unit not in ("", "1") else d,
+                                       options=opts, value=start[len(widgets)], width=180)
+    band = pn.widgets.RadioButtonGroup(name="X-ray band", options=["ART-XC 4-12 keV",
+                                                                   "BAT 14-195 keV"],
+                                       value="BAT 14-195 keV")
+    nu_y = pn.widgets.RadioButtonGroup(name="neutrino", options=["L_nu all", "L_nu >100 TeV",
+                                                                 "IceCube tracks/yr"],
+                                       value="L_nu all")
+
+    def _idx(kw):
+        return {d: int(kw[d]) for d in axes}
+
+    def sed_view(**kw):
+        cell = ds.isel(_idx(kw))
+        nu = ds["frequency"].values.astype(float)
+        y = np.asarray(cell["nuLnu_obs"].values, float)
+        layers = [hv.VSpan(*plots.XRT_HZ).opts(color="orange", alpha=0.15),
+                  hv.VSpan(*plots.LAT_HZ).opts(color="purple", alpha=0.15)]
+        xd = hv.Dimension("nu", label="ν [Hz] (neutrinos at E/h)")
+        yd = hv.Dimension("L", label="νL_ν, E L_E [erg/s]")
+        top = 0.0
+        ok = np.isfinite(y) & (y > 0)
+        if ok.any():
+            layers.append(hv.Curve((nu[ok], y[ok]), xd, yd, label="photons").opts(
+                color="navy", line_width=2))
+            top = y[ok].max()
+        if "ELE_nu_obs" in cell:
+            e = ds["neutrino_energy"].values.astype(float) * plots.EV_HZ
+            yn = np.asarray(cell["ELE_nu_obs"].sum("neutrino_flavour", min_count=1).values, float)
+            okn = np.isfinite(yn) & (yn > 0)
+            if okn.any():
+                layers.append(hv.Curve((e[okn], yn[okn]), xd, yd, label="ν all flavours").opts(
+                    color="crimson", line_dash="dashed", line_width=2))
+                top = max(top, yn[okn].max())
+        ylim = (top * 1e-6, top * 5) if top > 0 else (1e38, 1e48)
+        title = "SED of the selected cell" + ("" if top > 0 else " (no spectrum: see status)")
+        return hv.Overlay(layers).opts(logx=True, logy=True, width=620, height=380, ylim=ylim,
+                                       title=title, show_grid=True, legend_position="bottom_left")
+
+    def _selected(kw):
+        c = obs.isel(_idx(kw))
+        return (float(_log10(c["nu_syn_peak_rest"])), float(_log10(c["L_gamma"])),
+                float(_log10(c["compton_dominance"])))
+
+    def planes_view(**kw):
+        return plots.planes_holoviews(obs, cat, highlight=_selected(kw))
+
+    def nux_view(band_name, y_name, **kw):
+        xv = "L_artxc" if band_name.startswith("ART") else "L_bat"
+        yv = {"L_nu all": "L_nu_all", "L_nu >100 TeV": "L_nu_100TeV",
+              "IceCube tracks/yr": "icecube_tracks_per_year"}[y_name]
+        if yv not in obs:
+            return hv.Text(0, 0, "no neutrino spectra in this cube")
+        x = _log10(obs[xv].values).ravel()
+        y = _log10(obs[yv].values).ravel()
+        ok = np.isfinite(x) & np.isfinite(y)
+        xd = hv.Dimension("x", label=f"log {obs[xv].attrs.get('long_name', xv)} [erg/s]")
+        ydl = obs[yv].attrs.get("units", "")
+        yd = hv.Dimension("y", label=f"log {yv} [{ydl}]")
+        pts = hv.Points((x[ok], y[ok]), [xd, yd], label="cells").opts(color="gray", size=5,
+                                                                       alpha=0.6)
+        c = obs.isel(_idx(kw))
+        sel = hv.Points([(float(_log10(c[xv])), float(_log10(c[yv])))], [xd, yd],
+                        label="selected").opts(color="magenta", marker="diamond", size=16,
+                                               line_color="black")
+        title = "neutrinos vs hard X-rays"
+        if yv == "icecube_tracks_per_year":
+            title += f" (z={obs.attrs.get('z_source', '?')}, dec={obs.attrs.get('dec_deg', '?')}°)"
+        return (pts * sel).opts(width=620, height=380, title=title, show_grid=True,
+                                legend_position="bottom_right")
+
+    def info_view(**kw):
+        c = obs.isel(_idx(kw))
+        cell = ds.isel(_idx(kw))
+        lines = ["**selected cell**: " + ", ".join(
+            f"{d}={_fmt(ds[d].values[int(kw[d])])}" for d in axes)]
+        if "status" in cell:
+            st = int(cell["status"].values)
+            msg = str(cell["message"].values) if "message" in cell else ""
+            lines.append(f"\nstatus: {st} {msg}".rstrip())
+        for v, unit in (("nu_syn_peak_rest", "Hz"), ("nuLnu_syn_peak", "erg/s"),
+                        ("nu_ic_peak_rest", "Hz"), ("compton_dominance", ""),
+                        ("L_gamma", "erg/s"), ("L_xrt", "erg/s"), ("L_artxc", "erg/s"),
+                        ("L_bat", "erg/s"), ("L_nu_all", "erg/s"), ("E_nu_peak_rest", "eV"),
+                        ("L_nu_over_L_gamma", ""), ("icecube_tracks_per_year", "/yr")):
+            if v in c:
+                lines.append(f"- {v} = {_fmt(c[v].values)} {unit}")
+        return pn.pane.Markdown("\n".join(lines), width=330, css_classes=[INFO_CSS])
+
+    sed_pane = pn.pane.HoloViews(pn.bind(sed_view, **widgets), css_classes=[SED_CSS],
+                                 width=640, height=400)
+    planes_pane = pn.pane.HoloViews(pn.bind(planes_view, **widgets), width=1160, height=460)
+    nux_pane = pn.pane.HoloViews(pn.bind(nux_view, band, nu_y, **widgets), width=640,
+                                 height=400)
+    header = pn.pane.Markdown(
+        f"## sweep explorer: `{cube_path.name}`\n"
+        f"{int(obs['L_gamma'].notnull().sum())} of {int(obs['L_gamma'].size)} cells with "
+        f"spectra; planes in the source rest frame. {cat_note}", width=1200)
+    controls = pn.Column("### axes", *widgets.values(), "### neutrinos vs X-rays", band, nu_y,
+                         pn.bind(info_view, **widgets), width=350)
+    return pn.Column(header, pn.Row(controls, pn.Column(sed_pane, nux_pane)), planes_pane)
+
+
+def app_from_args(argv):
+    """For ``panel serve dashboards/explore.py --args CUBE [--catalog 4lac] [--catalog-dir D]``."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="explore.py")
+    ap.add_argument("cube")
+    ap.add_argument("--catalog", default="4lac")
+    ap.add_argument("--catalog-dir", default=None)
+    a = ap.parse_args(argv)
+    return build_app(a.cube, catalog=a.catalog, catalog_dir=a.catalog_dir)
+
+
+def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalog_dir=None,
+          threaded: bool = False):
+    """Serve the dashboard with ``panel.serve`` (one app instance per browser session)."""
+    import panel as pn
+
+    from sweep import catalogs
+    from sweep import reduce as red
+
+    cube_path = Path(cube_path)
+    if not cube_path.exists():
+        raise FileNotFoundError(f"cube not found: {cube_path}")
+    # load once per server (fails early on bad input); every session reuses them
+    obs = red.load_observables(cube_path).compute()
+    cat = (catalogs.load_catalog(catalog, catalog_dir)
+           if catalog and str(catalog).lower() != "none" else None)
+    build_app(cube_path, cat, catalog_dir, obs=obs)
+    return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
+                    title=f"sweep explore {cube_path.name}", threaded=threaded,
+                    address="127.0.0.1", websocket_origin="*")
