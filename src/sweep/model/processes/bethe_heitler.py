@@ -16,18 +16,25 @@ On log grids κ = 2γ_p x depends on h = i + j only, so the loss is
 −dγ_j/dt = γ_j Σ_i n_iΔx_i K_BH[i+j],  K_BH(κ) = 2 α_f r_e² c (m_e/m_p) φ(κ)/κ²  [cm³ s⁻¹]
 (bin-averaged over the photon bin, uniform in x inside it, which resolves the (κ−2)⁴ threshold).
 
-Injected pairs: MEAN-ENERGY (δ-function) approximation with exact energy and pair-number
-bookkeeping.  For each (γ_p, photon bin) the pair-production rate per proton is
-  Ṅ_pair = 2c n Δx ψ(κ)/κ²,   ψ(κ) = ∫₂^κ k σ_BH(k) dk
-(the same angle average that gives φ, with σ_BH the total Bethe–Heitler cross-section: Maximon
-1968 (J. Res. NBS 72B, 79) near-threshold series for k < 4 and its high-energy expansion for
-k ≥ 4, both Born approximation without screening), and each lepton receives the mean Lorentz
-factor  γ̄_e = γ_p α_f r_e² φ(κ) / (2 ψ(κ)),  so that 2 γ̄_e m_e c² Ṅ_pair = m_p c² |dγ_p/dt|
-exactly.  γ̄_e is deposited on the pair grid by splitting between the two neighbouring bins with
-weights that conserve both number and energy.  What this does NOT reproduce is the width of the
-pair spectrum at fixed (γ_p, κ) (≈ 1–2 decades in KA08 Fig. 10); after the convolution with a
-broad photon field and proton spectrum the shape error of the summed injection is ≲ 0.2 dex
-near its peak (not measured against KA08 Eq. 62 here: listed as open work in docs/hadronic.md).
+Injected pairs: Kelner & Aharonian 2008 (PRD 78, 034013) Eq. (62), i.e. the Blumenthal (1970)
+differential cross-section W = dσ/(dE₋ dcosθ₋) in the proton rest frame (Bethe–Heitler, Born
+approximation, Z = 1, no screening) transformed to the lab and integrated over photon angles.
+With u = E_e/(γ_p m_ec²) the electron spectrum per proton and per target photon of lab energy x
+depends on κ = 2γ_p x and u only:
+
+    dN_e/du = (2c/κ²) M(u, κ),   M(u, κ) = ∫_{k_min(u)}^{κ} dk k ∫_{E_min(u)}^{k−1} dE₋ W(k, E₋, cosθ₋)/p₋
+    k_min = (1+u)²/(2u),  E_min = (1+u²)/(2u),  cosθ₋ = (E₋ − u)/p₋
+
+M is tabulated once per process on a (ln u, ln(κ−2)) lattice (Gauss–Legendre in E₋, trapezoid in
+ln k).  Checks (tests/test_bethe_heitler.py): ∫ u M du = φ(κ)/2 (electron half of Blumenthal's
+energy loss) to ≤ 0.3 % and ∫ M du = ψ(κ) = ∫ kσ_BH dk (Maximon 1968 total cross-section) to
+≤ 0.2 % for 2.5 ≤ κ ≤ 10⁶: two independent formulae confirm W.  Positrons have the same spectrum
+(Born level, Furry symmetry): leptons = 2 × electrons.  Per (proton bin, photon bin) the table is
+renormalised to the exact φ loss (a ≤ 0.3 % correction) so that pair energy = proton BH loss to
+round-off.  Above κ = 10⁸ (outside the table) the MEAN-ENERGY δ approximation is used: each lepton
+gets γ̄_e = γ_p α_f r_e² φ(κ)/(2ψ(κ)) with the pair rate 2c n Δx ψ(κ)/κ² (number and energy exact),
+deposited on the two neighbouring pair bins with number- and energy-conserving weights
+(``pair_spectrum="mean"`` uses it everywhere, for comparison).
 """
 from __future__ import annotations
 
@@ -107,6 +114,146 @@ def phi_bh_vec(kappa):
 _KBH_PREF = 2.0 * const.alpha_f * const.r_e**2 * const.c * const.m_e / const.m_p  # cm³ s⁻¹
 
 
+@njit(cache=True)
+def w_blumenthal(k, em, u):
+    """dσ/(dE₋ dcosθ₋) / (α_f r_e²) of Bethe–Heitler pair production on a proton at rest
+    (Blumenthal 1970 Eq. 10; KA08 Eqs. 59–61), photon energy k, electron energy E₋ (m_ec²),
+    with cosθ₋ = (E₋ − u)/p₋ fixed by the lab electron energy u γ_p; then D = E₋ − p₋cosθ₋ = u."""
+    pm2 = em * em - 1.0
+    ep = k - em
+    pp2 = ep * ep - 1.0
+    if pm2 <= 0.0 or pp2 <= 0.0:
+        return 0.0
+    pm = np.sqrt(pm2)
+    pp = np.sqrt(pp2)
+    # sin²θ₋ and T² = |k − p₋|² in cancellation-free form: 1 − cos²θ₋ = (2E₋u − 1 − u²)/p₋²,
+    # T² = p₊² + 2ku (both exact given cosθ₋ = (E₋ − u)/p₋)
+    s2 = (2.0 * em * u - 1.0 - u * u) / pm2
+    if s2 < 0.0:
+        return 0.0
+    d = u
+    t2 = pp2 + 2.0 * k * u
+    t = np.sqrt(t2)
+    yy = 2.0 / pm2 * np.log((ep * em + pp * pm + 1.0) / k)
+    yp = 2.0 * np.log(ep + pp) / pp  # ln((E₊+p₊)/(E₊−p₊)), (E₊+p₊)(E₊−p₊) = 1
+    dt = np.log((t + pp) ** 2 / (2.0 * k * u))  # ln((T+p₊)/(T−p₊)), T² − p₊² = 2ku exactly
+    a = (-4.0 * s2 * (2.0 * em * em + 1.0) / (pm2 * d**4) + (5.0 * em * em - 2.0 * ep * em + 3.0) / (pm2 * d * d)
+         + (pm2 - k * k) / (t2 * d * d) + 2.0 * ep / (pm2 * d))
+    b = yy / (pm * pp) * (2.0 * em * s2 * (3.0 * k + pm2 * ep) / d**4
+                          + (2.0 * em * em * (em * em + ep * ep) - 7.0 * em * em - 3.0 * ep * em - ep * ep + 1.0) / (d * d)
+                          + k * (em * em - em * ep - 1.0) / d)
+    c = -dt / (pp * t) * (2.0 / (d * d) - 3.0 * k / d - k * (pm2 - k * k) / (t2 * d))
+    return pp * pm / (2.0 * k**3) * (a + b + c - 2.0 * yp / d)
+
+
+@njit(cache=True)
+def _inner_e(u, k, glx, glw):
+    """∫_{E_min}^{k−1} dE₋ W/p₋ (Gauss–Legendre in t, E₋ = E_min + L t²(3−2t): smooth at both ends)."""
+    emin = (1.0 + u * u) / (2.0 * u)
+    emax = k - 1.0
+    if emax <= emin:
+        return 0.0
+    span = emax - emin
+    acc = 0.0
+    for q in range(glx.size):
+        t = 0.5 * (glx[q] + 1.0)
+        em = emin + span * t * t * (3.0 - 2.0 * t)
+        jac = span * 6.0 * t * (1.0 - t) * 0.5 * glw[q]
+        pm = np.sqrt(max(em * em - 1.0, 1e-300))
+        acc += jac * w_blumenthal(k, em, u) / pm
+    return acc
+
+
+@njit(cache=True)
+def _m_table(lu, lk, glx, glw):
+    """M(u_a, κ_b) on the lattice (lk = ln κ), cumulative trapezoid of k² I d ln k."""
+    nu, nk = lu.size, lk.size
+    m = np.zeros((nu, nk))
+    for a in range(nu):
+        u = np.exp(lu[a])
+        f0 = 0.0
+        for b in range(nk):
+            kk = np.exp(lk[b])
+            f1 = kk * kk * _inner_e(u, kk, glx, glw)
+            if b > 0:
+                m[a, b] = m[a, b - 1] + 0.5 * (f0 + f1) * (lk[b] - lk[b - 1])
+            f0 = f1
+    return m
+
+
+_M_CACHE = {}
+KAPPA_TAB_MAX = 1e8
+
+
+def m_table():
+    """(ln u grid, ln κ grid, M[u, κ]) — computed once per process (≈ 1 s)."""
+    if "m" not in _M_CACHE:
+        lu = np.log(np.logspace(-9.0, 9.0, 18 * 30 + 1))
+        lk = np.log(2.0 + np.logspace(-3.0, np.log10(KAPPA_TAB_MAX), 11 * 30 + 1))
+        glx, glw = np.polynomial.legendre.leggauss(40)
+        _M_CACHE["m"] = (lu, lk, _m_table(lu, lk, glx, glw))
+    return _M_CACHE["m"]
+
+
+@njit(cache=True)
+def _interp_m(lu, lk, m, x_lu, x_lk):
+    """Bilinear interpolation of M in (ln u, ln κ); 0 outside."""
+    nu, nk = lu.size, lk.size
+    if x_lu <= lu[0] or x_lu >= lu[nu - 1] or x_lk <= lk[0] or x_lk >= lk[nk - 1]:
+        return 0.0
+    du = (lu[nu - 1] - lu[0]) / (nu - 1)
+    ia = int((x_lu - lu[0]) / du)
+    if ia > nu - 2:
+        ia = nu - 2
+    ib = 0
+    lo, hi = 0, nk - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if lk[mid] <= x_lk:
+            lo = mid
+        else:
+            hi = mid
+    ib = lo
+    tu = (x_lu - lu[ia]) / (lu[ia + 1] - lu[ia])
+    tk = (x_lk - lk[ib]) / (lk[ib + 1] - lk[ib])
+    return ((1 - tu) * (1 - tk) * m[ia, ib] + tu * (1 - tk) * m[ia + 1, ib]
+            + (1 - tu) * tk * m[ia, ib + 1] + tu * tk * m[ia + 1, ib + 1])
+
+
+@njit(cache=True)
+def _pair_table(kap_sub, wsub, u_edges, nsub_u, lu, lk, m):
+    """E[h, c] = (1/u_c) ∫_{bin c} u (2 M(u,κ)/κ²) du  (bin- and photon-bin-averaged; per c).
+
+    Returned without the factor c (speed of light): electrons per proton per target photon per s
+    per cm³ of photons = c · E[h, c] in u-bin c."""
+    nh, nq = kap_sub.shape
+    nc = u_edges.size - 1
+    out = np.zeros((nh, nc))
+    for h in range(nh):
+        for q in range(nq):
+            kap = kap_sub[h, q]
+            if kap <= 2.0:
+                continue
+            lkq = np.log(kap)
+            umax = 2.0 * kap  # u_+ < 2κ
+            umin = 1.0 / (2.0 * kap)
+            for cc in range(nc):
+                lo = u_edges[cc]
+                hi = u_edges[cc + 1]
+                if hi < umin or lo > umax:
+                    continue
+                llo = np.log(lo)
+                dl = (np.log(hi) - llo) / nsub_u
+                uc = np.sqrt(lo * hi)
+                acc = 0.0
+                for t in range(nsub_u):
+                    lu_t = llo + (t + 0.5) * dl
+                    uu = np.exp(lu_t)
+                    acc += uu * uu * _interp_m(lu, lk, m, lu_t, lkq) * dl
+                out[h, cc] += wsub[h, q] * 2.0 * acc / (kap * kap) / uc
+    return out
+
+
 def _log_grid(grid, name):
     grid = np.asarray(grid, dtype=float)
     if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0):
@@ -136,13 +283,28 @@ class BetheHeitlerKernels:
     h_lo: int
     kappa: np.ndarray  # κ at row centres
     K: np.ndarray  # loss kernel [cm³ s⁻¹] per row
-    pair_rate: np.ndarray  # R[h]: pairs per proton per s per (photon per cm³) [cm³ s⁻¹]
-    k_shift: np.ndarray  # int: lower pair-bin offset (k = j + k_shift[h])
-    w_hi: np.ndarray  # weight of bin k+1 (1 − w_hi for bin k): conserves number and energy
+    # KA08 Eq. 62 table (rows with κ ≤ KAPPA_TAB_MAX): leptons per bin, m = k − j
+    T: np.ndarray  # (n_tab_rows, n_m) [cm³ s⁻¹]: e⁺+e⁻ per proton per target photon, in bin m
+    m_lo: int
+    m_start: np.ndarray  # first nonzero column per row
+    m_stop: np.ndarray  # one past the last nonzero column per row
+    ka08_over_phi: np.ndarray  # raw table energy / exact φ loss per table row (≈ 1)
+    # mean-energy δ approximation for rows beyond the table (or everywhere if pair_spectrum="mean")
+    pair_rate: np.ndarray  # pairs per proton per s per (photon per cm³) [cm³ s⁻¹]; 0 on table rows
+    k_shift: np.ndarray
+    w_hi: np.ndarray
 
 
-def build_bethe_heitler_kernels(x, gamma_p, gamma_e, nsub=16) -> BetheHeitlerKernels:
-    """Precompute BH loss and pair-injection kernels once per grid (same ppd for all grids)."""
+def build_bethe_heitler_kernels(x, gamma_p, gamma_e, nsub=16, nsub_u=4, pair_spectrum="ka08",
+                                rel_cut=1e-7) -> BetheHeitlerKernels:
+    """Precompute BH loss and pair-injection kernels once per grid (same ppd for all grids).
+
+    pair_spectrum: "ka08" (Eq. 62 with Blumenthal's W; default) or "mean" (δ at the mean energy).
+    rel_cut: table columns whose energy is < rel_cut × the row's largest column are dropped (their
+    energy is restored by the per-row renormalisation; speeds up the injection sum).
+    """
+    if pair_spectrum not in ("ka08", "mean"):
+        raise ValueError(f"pair_spectrum must be 'ka08' or 'mean', got {pair_spectrum!r}")
     x0, nx, ppd = _log_grid(x, "x")
     g0, npr, p2 = _log_grid(gamma_p, "gamma_p")
     ge0, nge, p3 = _log_grid(gamma_e, "gamma_e")
@@ -158,23 +320,58 @@ def build_bethe_heitler_kernels(x, gamma_p, gamma_e, nsub=16) -> BetheHeitlerKer
     f = r**t
     w = f / f.sum()  # uniform in x inside the photon bin
     ks = kap[:, None] * f[None, :]
+    wsub = np.broadcast_to(w, ks.shape).copy()
     phi = (phi_bh_vec(ks) / ks**2 * w).sum(axis=1)  # <φ/κ²>
     psi = (psi_bh(ks) / ks**2 * w).sum(axis=1)  # <ψ̃/κ²>
     K = _KBH_PREF * phi
     pair_rate = 2.0 * const.c * const.alpha_f * const.r_e**2 * psi
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(psi > 0, phi / (2.0 * psi), 0.0)  # γ̄_e / γ_p
-    # position on the pair grid: log_r(γ̄_e/ge0) = j + log_r(frac g0/ge0)
     pos = np.where(frac > 0, np.log(np.where(frac > 0, frac, 1.0) * g0 / ge0) / np.log(r), 0.0)
     k_shift = np.floor(pos).astype(np.int64)
-    # linear-in-γ split between bins k and k+1 conserves number and energy exactly
     lo = r ** (k_shift.astype(float))
-    target = r**pos
-    w_hi = (target - lo) / (lo * r - lo)
+    w_hi = (r**pos - lo) / (lo * r - lo)
+
+    # KA08 table rows: all sub-samples inside the M table
+    n_tab = 0 if pair_spectrum == "mean" else int(np.sum(np.all(ks < 0.999 * KAPPA_TAB_MAX, axis=1)))
+    u00 = ge0 / g0  # u of pair bin k for proton bin j: u00 r^(k−j)
+    m_all = np.arange(-(npr - 1), nge)
+    if n_tab > 0:
+        lu, lk, mt = m_table()
+        u_c = u00 * r ** m_all.astype(float)
+        keep = (u_c * np.sqrt(r) > np.exp(lu[0])) & (u_c / np.sqrt(r) < np.exp(lu[-1]))
+        msel = m_all[keep]
+        m_lo = int(msel[0])
+        edges = u00 * r ** (np.arange(m_lo, msel[-1] + 2) - 0.5)
+        # electrons per proton per target photon per bin, divided by c (M is in units of α_f r_e²)
+        raw = _pair_table(ks[:n_tab], wsub[:n_tab], edges, nsub_u, lu, lk, mt) * const.alpha_f * const.r_e**2
+        uc = u00 * r ** np.arange(m_lo, msel[-1] + 1).astype(float)
+        raw = np.where(raw * uc[None, :] >= rel_cut * (raw * uc[None, :]).max(axis=1, initial=0.0)[:, None], raw, 0.0)
+        # exact energy per row: leptons carry φ loss: Σ_c u_c 2 c raw = (m_p/m_e) K / γ_p-units
+        exact = K[:n_tab] * (const.m_p / const.m_e)  # energy per proton per photon / (γ_p m_ec²)
+        have = 2.0 * const.c * (raw * uc[None, :]).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(exact > 0, have / exact, 0.0)
+            scale = np.where(have > 0, exact / have, 0.0)
+        T = 2.0 * const.c * raw * scale[:, None]
+        nz = T > 0
+        m_start = np.where(nz.any(axis=1), np.argmax(nz, axis=1), 0).astype(np.int64)
+        m_stop = np.where(nz.any(axis=1), T.shape[1] - np.argmax(nz[:, ::-1], axis=1), 0).astype(np.int64)
+        # rows where the table is empty but the loss is not (sub-threshold rounding): use δ
+        empty = (have <= 0) & (K[:n_tab] > 0)
+        pair_rate = pair_rate.copy()
+        pair_rate[:n_tab] = np.where(empty, pair_rate[:n_tab], 0.0)
+    else:
+        T = np.zeros((0, 1))
+        m_lo = 0
+        m_start = m_stop = np.zeros(0, dtype=np.int64)
+        ratio = np.zeros(0)
     return BetheHeitlerKernels(ppd=ppd, x=np.asarray(x, float), dx=log_bin_widths(x),
                                gamma_p=np.asarray(gamma_p, float), dgamma_p=log_bin_widths(gamma_p),
                                gamma_e=np.asarray(gamma_e, float), dgamma_e=log_bin_widths(gamma_e),
-                               h_lo=h_lo, kappa=kap, K=K, pair_rate=pair_rate, k_shift=k_shift, w_hi=w_hi)
+                               h_lo=h_lo, kappa=kap, K=K, T=np.ascontiguousarray(T), m_lo=m_lo,
+                               m_start=m_start, m_stop=m_stop, ka08_over_phi=ratio,
+                               pair_rate=pair_rate, k_shift=k_shift, w_hi=w_hi)
 
 
 @njit(cache=True)
@@ -196,8 +393,8 @@ def _bh_loss(nph_dx, K, h_lo, gamma):
 
 
 @njit(cache=True)
-def _bh_pairs(nph_dx, np_dg, rate, k_shift, w_hi, h_lo, nge):
-    """Leptons (e⁺ + e⁻) per cm³ per s in each pair bin."""
+def _bh_pairs_mean(nph_dx, np_dg, rate, k_shift, w_hi, h_lo, nge):
+    """Leptons (e⁺ + e⁻) per cm³ per s in each pair bin, δ approximation (rows with rate > 0)."""
     out = np.zeros(nge)
     nx = nph_dx.size
     npr = np_dg.size
@@ -221,20 +418,63 @@ def _bh_pairs(nph_dx, np_dg, rate, k_shift, w_hi, h_lo, nge):
     return out
 
 
+@njit(cache=True)
+def _bh_pairs_table(nph_dx, np_dg, T, m_start, m_stop, m_lo, h_lo, nge):
+    """Leptons per cm³ per s per pair bin from the KA08 table: G[j, m] = Σ_i nΔx T[i+j, m] then
+    Σ_j NΔγ G[j, k−j]."""
+    nh, nm = T.shape
+    nx = nph_dx.size
+    npr = np_dg.size
+    out = np.zeros(nge)
+    g = np.zeros(nm)
+    for j in range(npr):
+        wj = np_dg[j]
+        if wj == 0.0:
+            continue
+        g[:] = 0.0
+        lo_m = nm
+        hi_m = 0
+        for i in range(max(h_lo - j, 0), nx):
+            hh = i + j - h_lo
+            if hh >= nh:
+                break
+            w = nph_dx[i]
+            if w == 0.0:
+                continue
+            a = m_start[hh]
+            b = m_stop[hh]
+            if a < lo_m:
+                lo_m = a
+            if b > hi_m:
+                hi_m = b
+            for mm in range(a, b):
+                g[mm] += w * T[hh, mm]
+        k0 = j + m_lo
+        for mm in range(lo_m, hi_m):
+            k = k0 + mm
+            if 0 <= k < nge:
+                out[k] += wj * g[mm]
+    return out
+
+
 def bh_loss_rate(k: BetheHeitlerKernels, n_x):
     """−dγ_p/dt [s⁻¹] on the proton grid; n_x photon density per unit x [cm⁻³]."""
     return _bh_loss(np.ascontiguousarray(n_x * k.dx), k.K, k.h_lo, k.gamma_p)
 
 
 def bh_pair_injection(k: BetheHeitlerKernels, n_x, n_p):
-    """Injected e⁺ + e⁻ [cm⁻³ s⁻¹ per unit γ_e] on k.gamma_e for protons n_p [cm⁻³ per unit γ_p]."""
-    out = _bh_pairs(np.ascontiguousarray(n_x * k.dx), np.ascontiguousarray(n_p * k.dgamma_p),
-                    k.pair_rate, k.k_shift, k.w_hi, k.h_lo, k.gamma_e.size)
+    """Injected e⁺ + e⁻ [cm⁻³ s⁻¹ per unit γ_e] on k.gamma_e for photons n_x [cm⁻³ per unit x] and
+    protons n_p [cm⁻³ per unit γ_p]."""
+    nd = np.ascontiguousarray(n_x * k.dx)
+    pd = np.ascontiguousarray(n_p * k.dgamma_p)
+    out = _bh_pairs_mean(nd, pd, k.pair_rate, k.k_shift, k.w_hi, k.h_lo, k.gamma_e.size)
+    if k.T.shape[0] > 0:
+        out += _bh_pairs_table(nd, pd, k.T, k.m_start, k.m_stop, k.m_lo, k.h_lo, k.gamma_e.size)
     return out / k.dgamma_e
 
 
 def bh_loss_time_direct(gamma_p, n_of_x, x_lo=1e-12, x_hi=1e8):
-    """Reference: −dγ_p/dt by scipy quad of Blumenthal's integral (for tests/diagnostics)."""
+    """Reference: −dγ_p/dt by scipy quad of Blumenthal's integral over dκ (tests/diagnostics)."""
     from scipy.integrate import quad
     pref = const.alpha_f * const.r_e**2 * const.c * const.m_e / const.m_p
 
@@ -244,5 +484,5 @@ def bh_loss_time_direct(gamma_p, n_of_x, x_lo=1e-12, x_hi=1e8):
 
     lo = np.log(2.0)
     hi = np.log(max(2.0 * gamma_p * x_hi, 2.0000001))
-    val, _ = quad(integrand, lo, hi, limit=400, points=None)
+    val, _ = quad(integrand, lo, hi, limit=400)
     return pref * val
