@@ -1,0 +1,83 @@
+"""`sweep blob`: config schema errors, outputs, JSON payload (ATHEνA Test 1 example)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sweep.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "athena_test1.yaml"
+runner = CliRunner()
+
+
+def test_example_runs_and_writes(tmp_path):
+    """The shipped example converges, conserves energy (1e-3) and writes .nc, .csv and a plot."""
+    nc, csv, png = tmp_path / "r.nc", tmp_path / "r.csv", tmp_path / "sed.png"
+    res = runner.invoke(app, ["blob", str(EXAMPLE), "--out", str(nc), "--plot", str(png)])
+    assert res.exit_code == 0, res.output
+    assert "converged" in res.output
+    assert nc.stat().st_size > 0 and png.stat().st_size > 0
+    import xarray as xr
+
+    ds = xr.open_dataset(nc)
+    assert ds.attrs["status"] == "converged"
+    assert abs(ds.attrs["energy_balance"] - 1) < 1e-3
+    # δ = 1, z = 0: observed = comoving
+    np.testing.assert_allclose(ds["nuLnu_obs"].values, ds["nuLnu_comoving"].values)
+    ds.close()
+    res = runner.invoke(app, ["blob", str(EXAMPLE), "--out", str(csv)])
+    assert res.exit_code == 0
+    arr = np.loadtxt(csv, delimiter=",")
+    assert arr.shape[1] == 4
+
+
+def test_json_payload():
+    """--json gives the comoving SED and pair spectrum, with the peak near ATHEνA's (10^39.1
+    erg/s at ~10^17 Hz, within 0.05 dex)."""
+    res = runner.invoke(app, ["blob", str(EXAMPLE), "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    for key in ("log_nu", "log_nuLnu", "log_gamma_e", "log_n_e", "iterations", "converged",
+                "energy_balance", "runtime_s"):
+        assert key in d
+    assert d["converged"] is True
+    assert max(d["log_nuLnu"]) == pytest.approx(39.105, abs=0.05)
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("R: 1e15\nB: 1\nfoo: 3\ninjection: [{p: 2, gamma_max: 1e5, luminosity: 1e40}]\n", "foo"),
+    ("R: 1e15\nB: 1\ninjection: [{p: 2, gamma_max: 1e5, luminosity: 1e40, bar: 1}]\n", "bar"),
+    ("R: -1\nB: 1\ninjection: [{p: 2, gamma_max: 1e5, luminosity: 1e40}]\n", "R"),
+    ("R: 1e15\nB: 1\ninjection: [{p: 2, gamma_max: 1e5}]\n", "luminosity"),
+    ("R: 1e15\nB: 1\nprocesses: {synchrotron_kernel: magic}\ninjection: [{p: 2, gamma_max: 1e5, luminosity: 1e40}]\n",
+     "synchrotron_kernel"),
+])
+def test_bad_config_names_the_key(tmp_path, text, needle):
+    """Bad input: exit code 2, message naming the key, no traceback."""
+    res = runner.invoke(app, ["blob", str(_write(tmp_path, text))])
+    assert res.exit_code == 2
+    assert needle in res.output
+    assert "Traceback" not in res.output
+
+
+def test_grey_body_external_field(tmp_path):
+    """An external grey body is a target only: EC makes photons, the energy taken from the field is
+    counted as input, and the balance closes (1e-3)."""
+    text = ("R: 1e16\nB: 0.1\nppd: 10\ninjection: [{p: 2.2, gamma_min: 10, gamma_max: 1e4, "
+            "luminosity: 1e42}]\nexternal_fields: [{type: grey_body, temperature: 1e4, "
+            "energy_density: 0.1}]\n")
+    res = runner.invoke(app, ["blob", str(_write(tmp_path, text)), "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["converged"]
+    assert d["energy"]["external_absorbed"] > 0
+    assert abs(d["energy_balance"] - 1) < 1e-3
