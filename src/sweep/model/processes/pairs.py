@@ -43,8 +43,9 @@ def sigma_bw(t):
         return 0.0
     b2 = 1.0 - 1.0 / t
     b = math.sqrt(b2)
-    return (3.0 / 16.0 * const.sigma_T * (1.0 - b2)
-            * ((3.0 - b2 * b2) * math.log((1.0 + b) / (1.0 - b)) - 2.0 * b * (2.0 - b2)))
+    # (1+b)/(1-b) = (1+b)² t exactly: stable for t ≳ 1e16, where 1 − b rounds to 0
+    return (3.0 / 16.0 * const.sigma_T / t
+            * ((3.0 - b2 * b2) * math.log((1.0 + b) * (1.0 + b) * t) - 2.0 * b * (2.0 - b2)))
 
 
 @njit(cache=True)
