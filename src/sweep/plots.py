@@ -271,9 +271,14 @@ def planes_holoviews(obs, catalog=None, sel=None, frame: str = "rest", highlight
             hy = highlight[1] if key == "log_L_gamma" else highlight[2]
             layers.append(hv.Scatter([(highlight[0], hy)], xdim, ydim, label="selected").opts(
                 marker="diamond", color="magenta", size=16, line_color="black"))
-        panels.append(hv.Overlay(layers).opts(width=560, height=420, legend_position="bottom_left",
-                                              show_grid=True))
-    return hv.Layout(panels).opts(shared_axes=False).cols(2)
+        import functools
+        import operator
+
+        if len(layers) == 1:  # keep it an Overlay so the options below apply
+            layers.append(hv.Scatter([], xdim, ydim))
+        panels.append(functools.reduce(operator.mul, layers).opts(hv.opts.Overlay(
+            width=560, height=420, legend_position="bottom_left", show_grid=True)))
+    return (panels[0] + panels[1]).opts(shared_axes=False).cols(2)
 
 
 def planes_html(obs, path, catalog=None, sel=None, frame: str = "rest"):
