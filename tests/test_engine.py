@@ -45,7 +45,9 @@ def client():
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    from sweep.clusters import _dask_config
+
+    with dask.config.set(_dask_config(retries=1)):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=50)
         c = Client(cluster)

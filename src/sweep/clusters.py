@@ -29,6 +29,10 @@ class ClusterInfo:
 def _dask_config(retries: int) -> dict:
     return {
         "distributed.scheduler.allowed-failures": retries,
+        # send a worker only as many tasks as it has threads: a task queued behind one that
+        # kills the worker would otherwise be blamed for the death too (KilledWorker counts
+        # every task "processing" on a dying worker)
+        "distributed.scheduler.worker-saturation": 1.0,
         # a worker killed mid-task is detected by the nanny at once; lost heartbeats after 60 s
         "distributed.scheduler.worker-ttl": "60s",
         # progress/ETA and worker restarts matter more than work stealing of whole chunks

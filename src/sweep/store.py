@@ -460,12 +460,11 @@ def read_region(path: str | Path, region: tuple[slice, ...], options: ModelOptio
     arrays["status"] = status
     keep = ~np.isin(status, list(rerun))
     if keep.any():
-        for name in arrays:
-            if name == "status":
-                continue
-            arrays[name] = np.asarray(g[name][region])
-            if name == "message":
-                arrays[name] = arrays[name].astype(object)
+        from zarr.core.sync import sync
+
+        names = [n for n in arrays if n != "status"]
+        for name, val in zip(names, sync(_read_region_async(str(path), region, names))):
+            arrays[name] = np.asarray(val).astype(object) if name == "message" else np.asarray(val)
     return RegionData(region, arrays)
 
 
@@ -509,13 +508,36 @@ def put_result(data: RegionData, local: tuple[int, ...], res: CellResult,
 
 
 def write_region(path: str | Path, data: RegionData) -> None:
-    """Write every variable of the region; ``status`` last (the commit record)."""
-    g = open_group(path, mode="r+")
-    for name in variable_names():
-        arr = data.arrays[name]
-        if name == "message":
-            arr = np.asarray(arr, dtype=object)
-        g[name][data.region] = arr
+    """Write every variable of the region, concurrently (zarr's async API), then ``status``
+    last (the commit record)."""
+    from zarr.core.sync import sync
+
+    sync(_write_region_async(str(path), data))
+
+
+async def _write_region_async(path: str, data: RegionData) -> None:
+    import asyncio
+
+    import zarr.api.asynchronous as za
+
+    g = await za.open_group(store=path, mode="r+", use_consolidated=False)
+    names = [n for n in variable_names() if n != "status"]
+    arrays = await asyncio.gather(*(g.getitem(n) for n in names))
+    values = [np.asarray(data.arrays[n], dtype=object) if n == "message" else data.arrays[n]
+              for n in names]
+    await asyncio.gather(*(a.setitem(data.region, v) for a, v in zip(arrays, values)))
+    status = await g.getitem("status")
+    await status.setitem(data.region, data.arrays["status"])
+
+
+async def _read_region_async(path: str, region, names: list[str]) -> list[np.ndarray]:
+    import asyncio
+
+    import zarr.api.asynchronous as za
+
+    g = await za.open_group(store=path, mode="r", use_consolidated=False)
+    arrays = await asyncio.gather(*(g.getitem(n) for n in names))
+    return list(await asyncio.gather(*(a.getitem(region) for a in arrays)))
 
 
 def mark_failed(path: str | Path, region: tuple[slice, ...], message: str,
