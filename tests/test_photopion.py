@@ -171,3 +171,31 @@ def test_monoenergetic_spectrum_shape(grids, kern):
     assert np.std(shape) / np.mean(shape) < 0.05
     h = i + j - kern.h_lo
     assert abs(np.mean(shape) * kern.ka08_over_sigmakappa[h] - 1) < 0.05
+
+
+# log10 ξ, log10(ξΦ) read off KA08 Figs. 2, 3, 5 (analytic-fit curves; digitisation published in
+# the agnpy repository, data/photo_meson/kelner_aharonian_2008/fig{2,3,5}_values)
+_KA08_FIG = {
+    (0, 30.0): [(-3.9841, -19.6480), (-3.0134, -18.6814), (-2.0007, -17.7683), (-1.3530, -17.5375),
+                (-1.0290, -17.5813), (-0.7532, -17.7558), (-0.5003, -18.1345), (-0.3905, -18.4552),
+                (-0.3017, -18.8240)],
+    (3, 30.0): [(-3.9830, -19.3219), (-2.9908, -18.3307), (-2.0188, -17.6115), (-1.7022, -17.5500),
+                (-1.2042, -17.7067), (-0.8953, -18.0218), (-0.6706, -18.4554), (-0.5054, -19.0128)],
+    (1, 1.5): [(-3.9854, -20.7334), (-3.0070, -19.7529), (-2.0271, -18.7742), (-1.5038, -18.3350),
+               (-1.3695, -18.3054), (-1.1902, -18.3698), (-1.0041, -18.6345), (-0.8642, -19.0314),
+               (-0.7651, -19.5351)],
+}
+
+
+@pytest.mark.parametrize("key", list(_KA08_FIG))
+def test_phi_against_ka08_figures(key):
+    """Our Φ_s(η, ξ) vs the curves of KA08 Figs. 2 (γ, η = 30η₀), 5 (ν_μ, 30η₀), 3 (e⁺, 1.5η₀):
+    the SHAPE must agree to 3 % rms (measured 1.1–1.6 %: x_±, s, δ, ψ and the species
+    prescriptions are right); the level to 20 % (measured 1.006 at 1.5η₀ but 0.87–0.88 for both
+    30η₀ panels: a common 0.06 dex offset of those panels/their digitisation; irrelevant for the
+    kernels, whose normalisation is fixed by σκ)."""
+    s, rho = key
+    eta = rho * pp.KA_ETA0
+    r = np.array([10**lx * pp.ka08_phi(s, eta, 10**lx) / 10**lv for lx, lv in _KA08_FIG[key]])
+    assert np.std(r) / np.mean(r) < 0.03, r
+    assert abs(np.mean(r) - 1) < 0.2, r
