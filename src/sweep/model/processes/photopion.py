@@ -504,6 +504,11 @@ class SecondaryTable:
     m_lo: int  # m index of column 0 (m = k − j)
     y: np.ndarray  # secondary grid
     dy: np.ndarray  # its bin widths
+    Tsum: np.ndarray = None  # T summed over species (filled in __post_init__)
+
+    def __post_init__(self):
+        if self.Tsum is None:
+            object.__setattr__(self, "Tsum", np.ascontiguousarray(self.T.sum(axis=0)))
 
 
 @dataclass(frozen=True)
@@ -605,10 +610,6 @@ def photopion_loss_rate(k: PhotopionKernels, n_x):
     return _loss(np.ascontiguousarray(n_x * k.dx), k.K, k.h_lo, k.gamma_p)
 
 
-def _summed(tab: SecondaryTable):
-    return np.ascontiguousarray(tab.T.sum(axis=0))
-
-
 def photopion_injection(k: PhotopionKernels, n_x, n_p, per_flavour=False):
     """Secondary injection rates for photon density n_x [cm⁻³ per unit x] and protons n_p
     [cm⁻³ per unit γ_p].
@@ -624,7 +625,7 @@ def photopion_injection(k: PhotopionKernels, n_x, n_p, per_flavour=False):
     for name, tab in (("photons", k.photons), ("pairs", k.pairs), ("neutrinos", k.neutrinos)):
         # G[j, m] = Σ_i n_iΔx_i T[i+j, m], then Σ_j N_jΔγ_j G[j, k−j]: same sum as _inject, but
         # contiguous inner loops (≈ 5× faster than the direct triple loop)
-        G = _build_G(nd, _summed_cache(tab), k.h_lo, npr)
+        G = _build_G(nd, tab.Tsum, k.h_lo, npr)
         out[name] = _apply_G(G, pd, tab.m_lo, tab.y.size) / tab.dy
         if per_flavour and len(tab.species) > 1:
             for s, sp in enumerate(tab.species):
@@ -637,20 +638,8 @@ def photopion_injection_direct(k: PhotopionKernels, n_x, n_p):
     """Same as ``photopion_injection`` (summed species only) by the direct triple sum (reference)."""
     nd = np.ascontiguousarray(n_x * k.dx)
     pd = np.ascontiguousarray(n_p * k.dgamma_p)
-    return {name: _inject(nd, pd, _summed_cache(tab), k.h_lo, tab.m_lo, tab.y.size) / tab.dy
+    return {name: _inject(nd, pd, tab.Tsum, k.h_lo, tab.m_lo, tab.y.size) / tab.dy
             for name, tab in (("photons", k.photons), ("pairs", k.pairs), ("neutrinos", k.neutrinos))}
-
-
-_SUM_CACHE: dict = {}
-
-
-def _summed_cache(tab: SecondaryTable):
-    key = id(tab.T)
-    hit = _SUM_CACHE.get(key)
-    if hit is None or hit[0] is not tab.T:
-        hit = (tab.T, _summed(tab))
-        _SUM_CACHE[key] = hit
-    return hit[1]
 
 
 class PhotopionLinearMap:
@@ -663,7 +652,7 @@ class PhotopionLinearMap:
         self.k = k
         nd = np.ascontiguousarray(n_x * k.dx)
         self.loss = _loss(nd, k.K, k.h_lo, k.gamma_p)
-        self.G = {name: _build_G(nd, _summed_cache(tab), k.h_lo, k.gamma_p.size)
+        self.G = {name: _build_G(nd, tab.Tsum, k.h_lo, k.gamma_p.size)
                   for name, tab in (("photons", k.photons), ("pairs", k.pairs), ("neutrinos", k.neutrinos))}
 
     def apply(self, n_p):
