@@ -178,7 +178,8 @@ def planes_png(obs, path, catalog=None, sel=None, frame: str = "rest", max_track
             axes[0].scatter(txs[0], txs[1], marker="*", s=260, c="red", edgecolor="k",
                             zorder=5, label="TXS 0506+056")
             axes[1].scatter(txs[0], txs[2], marker="*", s=260, c="red", edgecolor="k", zorder=5)
-    allc = np.concatenate([t["c"] for t in tracks]) if tracks else np.array([0.0])
+    allc = (np.concatenate([t["c"][np.isfinite(t["x"])] for t in tracks]) if tracks
+            else np.array([0.0]))
     finite = allc[np.isfinite(allc)]
     norm = plt.Normalize(*(finite.min(), finite.max()) if finite.size else (0, 1))
     npts = sum(np.isfinite(t["x"]).sum() for t in tracks)

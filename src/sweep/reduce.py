@@ -115,11 +115,14 @@ def _parabolic_peak(lx, ly, i):
 
 
 def separate_humps(lognu, logL, min_prominence_dex: float = 0.2,
-                   shoulder_prominence: float = 0.3, floor_dex: float = 25.0):
+                   shoulder_prominence: float = 0.3, shoulder_depth_dex: float = 2.0,
+                   floor_dex: float = 25.0):
     """Synchrotron and IC peaks of ONE SED given in log10 (``logL`` may hold -inf for zeros).
 
     Returns (log ν_syn, log L_syn, log ν_ic, log L_ic, method) with NaN where undefined;
-    ``method`` is a key of ``HUMP_METHODS``. See the module docstring for the method.
+    ``method`` is a key of ``HUMP_METHODS``. See the module docstring for the method. A shoulder
+    must be a local extremum of the log-slope with prominence >= ``shoulder_prominence`` and lie
+    within ``shoulder_depth_dex`` of the main peak (deeper kinks are cut-offs, not humps).
     """
     from scipy.signal import find_peaks
 
@@ -149,12 +152,14 @@ def separate_humps(lognu, logL, min_prominence_dex: float = 0.2,
     # shoulder search on the log-slope (central differences on valid points)
     slope = np.gradient(y, lognu)
     valid = y > floor + 1e-9
+    near = y >= yp - shoulder_depth_dex
     best = None  # (prominence, index, side)
     right = np.arange(ip + 1, len(y))
     right = right[valid[right]]
     if len(right) > 3:
         pk, pr = find_peaks(slope[right], prominence=shoulder_prominence)
-        pk_ok = [(p, i) for p, i in zip(pr["prominences"], pk) if slope[right][i] < 0.5]
+        pk_ok = [(p, i) for p, i in zip(pr["prominences"], pk)
+                 if slope[right][i] < 0.5 and near[right][i]]
         if pk_ok:
             p, i = max(pk_ok)
             best = (p, int(right[i]), "ic")
@@ -162,7 +167,8 @@ def separate_humps(lognu, logL, min_prominence_dex: float = 0.2,
     left = left[valid[left]]
     if len(left) > 3:
         pk, pr = find_peaks(-slope[left], prominence=shoulder_prominence)
-        pk_ok = [(p, i) for p, i in zip(pr["prominences"], pk) if slope[left][i] > -0.5]
+        pk_ok = [(p, i) for p, i in zip(pr["prominences"], pk)
+                 if slope[left][i] > -0.5 and near[left][i]]
         if pk_ok:
             p, i = max(pk_ok)
             if best is None or p > best[0]:
