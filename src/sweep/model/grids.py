@@ -92,6 +92,14 @@ def x_crit(gamma, B: float) -> np.ndarray:
     return const.h * nu_c / const.m_e_c2
 
 
+def _round_out(log10_value: float, ppd: int, up: bool) -> int:
+    """Lattice index of log10_value rounded outwards to a multiple of half a decade."""
+    half = 0.5 * ppd
+    q = log10_value * ppd / half
+    n = math.ceil(q - 1e-9) if up else math.floor(q + 1e-9)
+    return int(round(n * half)) if float(half).is_integer() else int(math.ceil(n * half) if up else math.floor(n * half))
+
+
 def make_grids(ppd: int, B: float, gamma_max_inj: float, *, margin_dex: float = 0.2,
                x_min: float | None = None, x_max: float | None = None,
                gamma_max: float | None = None, gamma_p_range: tuple[float, float] | None = None,
@@ -115,9 +123,12 @@ def make_grids(ppd: int, B: float, gamma_max_inj: float, *, margin_dex: float = 
         x_lo = min(x_lo, x_min)
     g_top = max(g_top, x_hi)  # γγ pairs have γ = (x+x')/2 ≤ x_hi
     x_hi = max(x_hi, g_top)
-    c_hi = int(math.ceil(math.log10(g_top) * ppd))
-    k0 = int(math.floor(math.log10(x_lo) * ppd))
-    k1 = int(math.ceil(math.log10(x_hi) * ppd))
+    # ends rounded outwards to half decades: runs with similar parameters then share the
+    # lattice-only kernel matrices cached by sweep.model.kinetics
+    c_hi = _round_out(math.log10(g_top), ppd, up=True)
+    k0 = _round_out(math.log10(x_lo), ppd, up=False)
+    k1 = _round_out(math.log10(x_hi), ppd, up=True)
+    k1 = max(k1, c_hi)
     gamma = lattice(0, c_hi + 1, ppd)
     x = lattice(k0, k1 - k0 + 1, ppd)
     kw = {}

@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -287,6 +288,8 @@ class Terms:
     power_in: dict = field(default_factory=dict)
     power_out: dict = field(default_factory=dict)
     residuals: dict = field(default_factory=dict)
+    gg_rate: np.ndarray | None = None  # γγ absorption rate [s⁻¹] (bookkeeping)
+    gg_pairs: np.ndarray | None = None  # γγ pairs per cell [cm⁻³ s⁻¹] (bookkeeping)
 
 
 def _cell_integrals(func, grids: Grids, nsub: int = 16) -> np.ndarray:
@@ -333,6 +336,28 @@ def _ext_range(fields) -> tuple[float | None, float | None]:
     return lo, hi
 
 
+def _lattice_grids(ppd, n_gamma, k0, n_x) -> Grids:
+    from .grids import lattice
+
+    return Grids(ppd=ppd, gamma=lattice(0, n_gamma, ppd), x=lattice(k0, n_x, ppd), k0=k0)
+
+
+@lru_cache(maxsize=4)
+def _ic_matrices(ppd, n_gamma, k0, n_x):
+    """IC loss/scatter matrices and table: they depend on the lattice only (cached per process)."""
+    g = _lattice_grids(ppd, n_gamma, k0, n_x)
+    L, S = compton.loss_and_scatter_matrices(g.gamma_faces, g.x, g.dx, k0, ppd)
+    L.setflags(write=False)
+    S.setflags(write=False)
+    return L, S, compton.table_for(ppd, n_gamma - 1, k0, n_x)
+
+
+@lru_cache(maxsize=4)
+def _gg_matrices(ppd, n_gamma, k0, n_x):
+    """γγ rate table and pair-deposit maps (lattice only; cached per process)."""
+    return pairs.GammaGamma(_lattice_grids(ppd, n_gamma, k0, n_x))
+
+
 def setup(blob: Blob, grids: Grids | None = None) -> Setup:
     """Grids, injection and every kernel matrix of the run (once per run)."""
     for inj in blob.injections:
@@ -361,12 +386,12 @@ def setup(blob: Blob, grids: Grids | None = None) -> Setup:
         K, G, b_syn, _ = synchrotron.emission_matrix(gf, x, dx, blob.B, pr.synchrotron_kernel)
     else:
         K, G, b_syn = None, None, np.zeros(len(gf))
+    key = (grids.ppd, len(grids.gamma), grids.k0, len(x))
     if pr.inverse_compton:
-        L, S = compton.loss_and_scatter_matrices(gf, x, dx, grids.k0, grids.ppd)
-        tab = compton.table_for(grids.ppd, len(gf), grids.k0, len(x))
+        L, S, tab = _ic_matrices(*key)
     else:
         L = S = tab = None
-    gg = pairs.GammaGamma(grids) if pr.gamma_gamma else None
+    gg = _gg_matrices(*key) if pr.gamma_gamma else None
     ctx = Setup(blob=blob, grids=grids, gf=gf, dE=grids.dE_faces, dgamma=grids.dgamma, x=x, dx=dx,
                 nu=grids.nu, q_inj=q, n_ext=_external_density(blob.external_fields, x, dx),
                 t_esc_e=t_esc_e, rate_esc_ph=const.c / (blob.R * blob.t_esc_photons),
@@ -389,8 +414,10 @@ def _gather(ctx: Setup, st: State) -> Terms:
         qp, e_ext = pairs.pair_injection(st.n_ph, ctx.n_ext, ctx.x, ctx.dx, ctx.gg.table,
                                          ctx.gg.idx, ctx.gg.wgt, len(ctx.grids.gamma))
         terms.pair_source += qp
+        terms.gg_pairs = qp
         terms.power_in["gamma_gamma_external"] = e_ext * const.m_e_c2
-        terms.photon_sink += pairs.absorption_rate(nt, ctx.dx, ctx.gg.table)
+        terms.gg_rate = pairs.absorption_rate(nt, ctx.dx, ctx.gg.table)
+        terms.photon_sink += terms.gg_rate
     for ext in ctx.blob.extensions:
         ext.contribute(ctx, st, terms)
     return terms
@@ -409,8 +436,8 @@ def _photons(ctx: Setup, Nf: np.ndarray, n_ph: np.ndarray, terms: Terms):
         a_ssa = synchrotron.ssa_coefficient(Nf, ctx.G_ssa, ctx.gf, ctx.nu)
         sink += const.c * a_ssa
     if ctx.L_ic is not None:
-        tab, lmin, m_lo = ctx.ic_tab
-        emis += compton.emit(Nf, ctx.gf, nt, ctx.x, ctx.dx, ctx.grids.k0, tab, lmin, m_lo, 1e-14)
+        tab, lmin, m_lo, m_th = ctx.ic_tab
+        emis += compton.emit(Nf, ctx.gf, nt, ctx.x, ctx.dx, ctx.grids.k0, tab, lmin, m_lo, m_th, 1e-14)
         sc_rate = Nf @ ctx.S_ic  # scatterings per photon of bin k per s
         sink += sc_rate
     return emis / sink, a_ssa, sc_rate
@@ -453,6 +480,7 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
     st = State(n_ph=np.zeros(nx), F=np.zeros(len(ctx.gf)), M=np.zeros(len(g.gamma)),
                Nf=np.zeros(len(ctx.gf)), b=ctx.b_syn.copy())
     omega = 1.0
+    last = None
     res_prev = np.inf
     res = np.inf
     converged = False
@@ -462,7 +490,8 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
         b = terms.pair_loss
         F, M = cooling_sweep(g.gamma, b, terms.pair_source, ctx.t_esc_e)
         Nf = face_particles(F, b, ctx.dE)
-        n_new, _, _ = _photons(ctx, Nf, st.n_ph, terms)
+        n_new, a_ssa, sc = _photons(ctx, Nf, st.n_ph, terms)
+        last = (terms, a_ssa, sc, n_new)
         if it > 1:
             r_ph = _residual(n_new, st.n_ph, n_new * ctx.x**2, floor)
             r_e = _residual(M, st.M, M * g.gamma**2 / ctx.dgamma, floor)
@@ -484,15 +513,20 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
             upd = n_new.copy()
             upd[both] = np.exp(np.log(st.n_ph[both]) + omega * (np.log(n_new[both]) - np.log(st.n_ph[both])))
             st.n_ph = upd
-    return _result(ctx, st, it, res, converged, tol, t0)
+    return _result(ctx, st, it, res, converged, tol, t0, last)
 
 
-def energy_budget(ctx: Setup, st: State) -> dict:
-    """Powers [erg/s] of the final state (see module docstring)."""
+def energy_budget(ctx: Setup, st: State, pieces=None) -> dict:
+    """Powers [erg/s] of a state. ``pieces`` = (terms, α_SSA, IC scattering rate, photons) of the
+    last iteration (the terms were built on the previous photons, which the pairs saw); without
+    it they are recomputed from ``st``."""
     vol = ctx.blob.volume
     mc2 = const.m_e_c2
-    terms = _gather(ctx, st)
-    n_ph, a_ssa, sc = _photons(ctx, st.Nf, st.n_ph, terms)
+    if pieces is None:
+        terms = _gather(ctx, st)
+        n_ph, a_ssa, sc = _photons(ctx, st.Nf, st.n_ph, terms)
+    else:
+        terms, a_ssa, sc, n_ph = pieces
     g = ctx.grids
     e = {}
     e["injected"] = vol * mc2 * float(np.sum(g.gamma * ctx.q_inj))
@@ -509,14 +543,11 @@ def energy_budget(ctx: Setup, st: State) -> dict:
                          if a_ssa is not None else 0.0)
     for k, v in terms.power_out.items():
         e[k] = vol * v
-    if ctx.gg is not None:
-        rate = pairs.absorption_rate(st.n_ph + ctx.n_ext, ctx.dx, ctx.gg.table)
-        e["gamma_gamma_absorbed"] = vol * mc2 * float(np.sum(n_ph * ctx.x * ctx.dx * rate))
-        qp, _ = pairs.pair_injection(st.n_ph, ctx.n_ext, ctx.x, ctx.dx, ctx.gg.table,
-                                     ctx.gg.idx, ctx.gg.wgt, len(g.gamma))
-        e["gamma_gamma_pairs"] = vol * mc2 * float(np.sum(g.gamma * qp))
-    inp = e["injected"] + e["external_absorbed"] + sum(vol * v for v in terms.power_in.values()
-                                                        if v is not terms.power_in.get("gamma_gamma_external"))
+    if terms.gg_rate is not None:
+        e["gamma_gamma_absorbed"] = vol * mc2 * float(np.sum(n_ph * ctx.x * ctx.dx * terms.gg_rate))
+        e["gamma_gamma_pairs"] = vol * mc2 * float(np.sum(g.gamma * terms.gg_pairs))
+    inp = e["injected"] + e["external_absorbed"] + sum(
+        vol * v for k, v in terms.power_in.items() if k != "gamma_gamma_external")
     out = e["escaping_photons"] + e["escaping_pairs"] + e["ssa_absorbed"] + sum(
         vol * v for v in terms.power_out.values())
     e["input_total"] = inp
@@ -524,9 +555,9 @@ def energy_budget(ctx: Setup, st: State) -> dict:
     return e
 
 
-def _result(ctx: Setup, st: State, it, res, converged, tol, t0) -> SteadyState:
+def _result(ctx: Setup, st: State, it, res, converged, tol, t0, pieces=None) -> SteadyState:
     g = ctx.grids
-    e = energy_budget(ctx, st)
+    e = energy_budget(ctx, st, pieces)
     bal = e["output_total"] / e["input_total"] if e["input_total"] > 0 else float("nan")
     vol_rate = ctx.blob.volume * ctx.rate_esc_ph * const.m_e_c2
     nuLnu = vol_rate * ctx.x**2 * st.n_ph

@@ -142,27 +142,50 @@ def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw):
     return tab, lmin
 
 
+GAMMA_TH = 1e-4  # rows with Γ ≤ GAMMA_TH use the Thomson-limit row (KN corrections ≤ 1.6e-4)
+
+
+def thomson_row(ppd: int) -> int:
+    """Lattice index m of the last row with Γ_m = 4·10^{(m+½)/ppd} ≤ GAMMA_TH."""
+    return int(math.floor(ppd * math.log10(GAMMA_TH / 4.0) - 0.5))
+
+
 @lru_cache(maxsize=8)
-def ic_table(ppd: int, m_lo: int, m_hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bin-averaged BG70 bracket T[m − m_lo, l − lmin[m − m_lo]] for lattice indices m, l."""
+def ic_table(ppd: int, m_lo: int, m_hi: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Bin-averaged BG70 bracket T[m − m_lo, l − lmin[m − m_lo]] for lattice indices m, l, and
+    the Thomson row index m_th.  Rows m < m_th are copies of row m_th shifted by one l per m (in
+    the Thomson limit T depends on l − m only), which lets ``emit`` treat all Thomson-regime
+    (pair, target) couples as one running convolution."""
     width = int(math.ceil(ppd * math.log10(1.0 / Q_CUT))) + 6
-    tab, lmin = _build_table(ppd, m_lo, m_hi, width, NSUB, Q_CUT, _GL_X, _GL_W)
+    m_th = thomson_row(ppd)
+    lo = min(m_lo, m_th)
+    hi = max(m_hi, m_th)
+    tab, lmin = _build_table(ppd, lo, hi, width, NSUB, Q_CUT, _GL_X, _GL_W)
+    i_th = m_th - lo
+    for i in range(i_th):
+        tab[i] = tab[i_th]
+        lmin[i] = lmin[i_th] - (i_th - i)
+    tab = np.ascontiguousarray(tab[m_lo - lo: m_hi - lo + 1])
+    lmin = np.ascontiguousarray(lmin[m_lo - lo: m_hi - lo + 1])
+    if m_th > m_hi:  # every row is Thomson: keep the row m_th out of range in a 1-row form
+        raise ValueError("grid entirely in the Thomson regime beyond the table; widen m_hi")
     tab.setflags(write=False)
-    return tab, lmin
+    return tab, lmin, m_th
 
 
 def table_for(ppd: int, n_faces: int, k0: int, n_x: int):
-    """The (cached) table covering faces 0…n_faces−1 and photons k0…k0+n_x−1; returns (T, lmin, m_lo).
-
-    The range is rounded outwards to multiples of 4 decades so that runs with similar grids share
-    one cached table."""
+    """The (cached) table covering faces 0…n_faces−1 and photons k0…k0+n_x−1; returns
+    (T, lmin, m_lo, m_th).  The range is rounded outwards to multiples of 4 decades so that runs
+    with similar grids share one cached table; it always contains the Thomson row m_th."""
     m_lo = k0
     m_hi = n_faces - 1 + n_x - 1 + k0
     step = 4 * ppd
     m_lo_r = int(math.floor(m_lo / step)) * step
     m_hi_r = int(math.ceil((m_hi + 1) / step)) * step
-    tab, lmin = ic_table(ppd, m_lo_r, m_hi_r)
-    return tab, lmin, m_lo_r
+    m_hi_r = max(m_hi_r, thomson_row(ppd) + 1)
+    m_lo_r = min(m_lo_r, thomson_row(ppd) - 1)
+    tab, lmin, m_th = ic_table(ppd, m_lo_r, m_hi_r)
+    return tab, lmin, m_lo_r, m_th
 
 
 @njit(cache=True)
@@ -195,7 +218,7 @@ def loss_and_scatter_matrices(gamma_faces, x, dx, k0: int, ppd: int):
     """(L[f,k], S[f,k]): −dγ/dt of a pair at face f per unit target density in bin k
     (b_f = Σ_k n_k Δx_k L[f,k]) and its scattering rate of bin-k photons (cm³ s⁻¹)."""
     gf = np.ascontiguousarray(gamma_faces, dtype=float)
-    tab, lmin, m_lo = table_for(ppd, gf.size, k0, len(x))
+    tab, lmin, m_lo, _ = table_for(ppd, gf.size, k0, len(x))
     L = np.zeros((gf.size, len(x)))
     S = np.zeros((gf.size, len(x)))
     _matrices(gf, np.ascontiguousarray(x), np.ascontiguousarray(dx), k0, tab, lmin, m_lo, L, S)
@@ -203,18 +226,23 @@ def loss_and_scatter_matrices(gamma_faces, x, dx, k0: int, ppd: int):
 
 
 @njit(cache=True)
-def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, rel_floor):
+def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
     """IC photon emissivity [cm⁻³ s⁻¹ per unit x₁] of Nf[f] pairs (cm⁻³) at faces gf on target
     density nt[k] (per unit x, cm⁻³). Contributions below ``rel_floor`` of the largest
-    face/target weight are skipped (they change the result by < rel_floor relative)."""
+    face/target weight are skipped (they change the result by < rel_floor relative).
+
+    Couples (f, k) in the Thomson rows (m = f+k+k0 < m_th) are summed as a running convolution
+    C_K[j] = Σ_{k<K} B_k t[j−k] of the target weights with the Thomson row t, extended as K grows
+    while f decreases (cost O(n_x·width + n_f·n_x) instead of O(n_f·n_x·width)); the strict
+    up-scattering mask (i > k), active only for γ ≲ 160, is subtracted explicitly.  The other
+    couples use the table directly.  Identical, up to round-off, to the plain triple sum."""
     nf = gf.shape[0]
     nx = x.shape[0]
     width = tab.shape[1]
     out = np.zeros(nx)
-    wt = np.empty(nx)
+    wt = np.zeros(nx)
     wmax = 0.0
     for k in range(nx):
-        wt[k] = nt[k] * dx[k] / x[k]
         e = nt[k] * dx[k] * x[k]
         if e > wmax:
             wmax = e
@@ -225,13 +253,57 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, rel_floor):
             emax = e
     if wmax <= 0.0 or emax <= 0.0:
         return out
-    for f in range(nf):
+    for k in range(nx):
+        if nt[k] * dx[k] * x[k] >= rel_floor * wmax:
+            wt[k] = nt[k] * dx[k] / x[k]
+    im_th = m_th - m_lo
+    D = m_th - lmin[im_th]
+    t = tab[im_th]
+    kmax = m_th - k0  # targets k < kmax - f are Thomson couples of face f
+    if kmax > nx:
+        kmax = nx
+    J = (kmax if kmax > 0 else 0) + width
+    conv = np.zeros(J)
+    kcur = 0
+    for f in range(nf - 1, -1, -1):
         if Nf[f] * gf[f] * gf[f] < rel_floor * emax:
             continue
         b2 = 1.0 - 1.0 / (gf[f] * gf[f])
         a = C0 * b2 / (gf[f] * gf[f]) * Nf[f]
-        for k in range(nx):
-            if nt[k] * dx[k] * x[k] < rel_floor * wmax:
+        kf = m_th - f - k0
+        if kf > nx:
+            kf = nx
+        # ---- Thomson couples: k < kf -------------------------------------------------
+        if kf > 0:
+            while kcur < kf:
+                w = wt[kcur]
+                if w != 0.0:
+                    for il in range(width):
+                        conv[kcur + il] += w * t[il]
+                kcur += 1
+            sh = 2 * f - D  # i = j + sh
+            i0 = sh if sh > 0 else 0
+            i1 = J + sh
+            if i1 > nx:
+                i1 = nx
+            for i in range(i0, i1):
+                out[i] += a * conv[i - sh]
+            ilm = D - 2 * f + 1  # il < ilm ⇔ i ≤ k: remove
+            if ilm > 0:
+                if ilm > width:
+                    ilm = width
+                for k in range(kf):
+                    w = wt[k]
+                    if w == 0.0:
+                        continue
+                    for il in range(ilm):
+                        i = il + k + sh
+                        if 0 <= i < nx:
+                            out[i] -= a * w * t[il]
+        # ---- Klein–Nishina couples: k ≥ kf ----------------------------------------------
+        kstart = kf if kf > 0 else 0
+        for k in range(kstart, nx):
+            if wt[k] == 0.0:
                 continue
             w = a * wt[k]
             im = f + k + k0 - m_lo
@@ -244,4 +316,28 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, rel_floor):
                 il1 = nx - ibase
             for il in range(il0, il1):
                 out[ibase + il] += w * tab[im, il]
+    return out
+
+
+@njit(cache=True)
+def emit_direct(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo):
+    """Plain triple sum over (face, target, output) of the table (reference for ``emit``)."""
+    nf = gf.shape[0]
+    nx = x.shape[0]
+    width = tab.shape[1]
+    out = np.zeros(nx)
+    for f in range(nf):
+        if Nf[f] == 0.0:
+            continue
+        b2 = 1.0 - 1.0 / (gf[f] * gf[f])
+        a = C0 * b2 / (gf[f] * gf[f]) * Nf[f]
+        for k in range(nx):
+            w = a * nt[k] * dx[k] / x[k]
+            if w == 0.0:
+                continue
+            im = f + k + k0 - m_lo
+            for il in range(width):
+                i = lmin[im] + il - k0 + f
+                if i > k and i < nx:
+                    out[i] += w * tab[im, il]
     return out
