@@ -1,0 +1,598 @@
+"""Protons, Bethe–Heitler, photopion and neutrinos in the steady-state kinetic solver (model.md §4–§5).
+
+``ProtonExtension`` plugs into ``sweep.model.kinetics`` through its extension protocol
+(``Blob.extensions``; ``setup(ctx)`` once per run, ``contribute(ctx, state, terms)`` once per
+fixed-point iteration).  Everything here is a pure function of arrays; the physics of the processes
+lives in ``processes/{synchrotron,bethe_heitler,photopion,protons}.py`` and is only assembled here.
+
+Proton equation (own lattice ``grids.gamma_p``: cells γ_c = 10^{c/ppd}, faces in between)
+------------------------------------------------------------------------------------------
+    0 = ∂/∂γ [b_p(γ) N_p] − N_p/t_esc + Q_p(γ),     b_p = b_syn + b_BH + b_pγ,   t_esc = R/c
+
+solved with the pairs' exact-per-cell sweep ``kinetics.cooling_sweep`` (flux-conservative: a
+proton crossing face f loses m_pc²(γ_{f+1} − γ_f); the power lost at face f is Ñ_f b_f m_pc²
+with Ñ_f = F_f Δγ_f / b_f the protons of the face cell), so
+
+    L_inj,p = L_esc,p + Σ_f Ñ_f (b_syn + b_BH + b_pγ)_f m_pc²            (exact, to round-off).
+
+* Injection: ``shape`` = "power_law" (sharp cut-offs, the jet model), "power_law_exp_cutoff"
+  (γ^−p e^{−γ/γ_max}, γ ≥ γ_min: ATHEνA Test 4) or "broken_power_law", normalised to
+  ``luminosity`` = V m_pc² Σ_c γ_c Q_c (discrete sum on the grid, as the pairs in kinetics).
+* Synchrotron: the shared pair kernel by mass scaling (``protons.proton_synchrotron_matrix``:
+  same kernel option as the pairs, ``Blob.processes.synchrotron_kernel``), evaluated at the
+  faces and energy-normalised (photon power = proton loss power to round-off); SSA by protons
+  with the same kernel (negligible in practice, kept for consistency).
+* Bethe–Heitler and photopion kernels are built on the FACE lattice of the protons, so the
+  secondaries of face f are emitted by Ñ_f; both kernels are normalised so that the energy of the
+  secondaries equals the proton loss row by row (``bethe_heitler``: KA08 Eq. 62 pair spectrum
+  renormalised to Blumenthal's φ; ``photopion``: KA08 Φ renormalised to Mücke σ×κ), hence power
+  lost by protons to BH/pγ = power injected into secondaries, up to what falls off the grids
+  (the grids are sized so that nothing does: secondaries are bounded by γ_p m_p/m_e).
+* Targets: the blob's own photons (current iterate) plus the external fields.  The photon field
+  changes every iteration, so the photon-field-dependent parts (loss rates, the linear maps
+  from Ñ_p to secondaries) are rebuilt each iteration from tables precomputed once per grid
+  (LRU-cached by grid, so repeated runs on the same grids skip the precomputation).  The
+  rebuild is cheap because of the structure of the photopion table: above η = 100 η₀ the KA08
+  fractional spectra are frozen (Feynman scaling), so all those rows are one row times K(η)
+  and collapse into the loss sum (``_pg_inject``; checked against ``photopion_injection``).
+* Target photons absorbed in pγ/BH interactions are not removed from the photon field (their
+  energy ≪ the proton's; LeHaMoC and ATHEνA do the same).  Proton escape R/c (``t_esc``).
+
+Secondaries (same iteration)
+----------------------------
+BH pairs and pγ e± → ``terms.pair_source``; π⁰ γ-rays and proton synchrotron →
+``terms.photon_emis``; proton SSA → ``terms.photon_sink``.  Neutrinos (ν_e, ν̄_e, ν_μ, ν̄_μ) escape
+on R/c: E L_E = V E² q_ν(E) (comoving; = (4π/3)R²c E² n(E), the photons' convention).
+
+Energy bookkeeping added to the solver's balance (erg cm⁻³ s⁻¹ in ``terms``, erg/s in
+``SteadyState.energy``): in ``protons_injected``; out ``escaping_protons``, ``neutrinos``,
+``proton_ssa_absorbed``; proton synchrotron, BH and pγ power are carried by the photon and pair
+equations (whose escape/SSA terms the solver already counts).  The per-process proton powers are
+in ``SteadyState.extra["hadronic_power"]`` [erg/s].
+
+Outputs (``SteadyState.extra``, the contract of ``cell.py``)
+-------------------------------------------------------------
+``extra["protons"] = {"gamma": γ_p, "n": dN/dγdV [cm⁻³], "b_syn"/"b_bh"/"b_pg": −dγ/dt [s⁻¹]
+at the cells}``, ``extra["neutrinos"] = {"energy_ev": E [eV], "ELE": {"nu_e", "nu_e_bar", "nu_mu",
+"nu_mu_bar", "all"}: E L_E [erg/s]}`` (comoving).
+
+Analytics (model.md §5): ``neutrinos_observer`` (δ⁴, E(1+z)⁻¹), ``neutrino_peak``,
+``photopion_efficiency_by_target`` (f_pγ(γ_p) = (R/c)/t_pγ per target field: synchrotron, disc,
+BLR, DT, …; the paper's Figs. 13–14).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from . import constants as const
+from .grids import cell_widths, lattice, make_grids
+
+ME_OVER_MP = const.m_e / const.m_p
+#: KA08 species of the photopion tables -> cell.py flavour names
+FLAVOURS = {"nu_e": "nu_e", "antinu_e": "nu_e_bar", "nu_mu": "nu_mu", "antinu_mu": "nu_mu_bar"}
+PROTON_SHAPES = ("power_law", "power_law_exp_cutoff", "broken_power_law")
+
+
+# --------------------------------------------------------------------------------------------
+# numba kernels (per-iteration work)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _loss_sums(nd, K, h_lo, gamma, h_f):
+    """(−dγ/dt = γ_j Σ_i nd_i K[i+j−h_lo],  S_j = Σ_{h ≥ h_f} nd_i K[h]) on the proton faces."""
+    npr = gamma.size
+    nx = nd.size
+    nh = K.size
+    loss = np.zeros(npr)
+    frozen = np.zeros(npr)
+    for j in range(npr):
+        i0 = h_lo - j
+        if i0 < 0:
+            i0 = 0
+        acc = 0.0
+        acc_f = 0.0
+        for i in range(i0, nx):
+            hh = i + j - h_lo
+            if hh >= nh:
+                break
+            v = nd[i] * K[hh]
+            acc += v
+            if hh >= h_f:
+                acc_f += v
+        loss[j] = gamma[j] * acc
+        frozen[j] = acc_f
+    return loss, frozen
+
+
+@njit(cache=True)
+def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny):
+    """Secondaries per cm³ per s in each bin k of one secondary grid:
+        Σ_j Ñ_j [ Σ_{i: h<h_f} nd_i T[h, k−j−m_lo] + S_j T[h_f, k−j−m_lo]/K[h_f] ],  h = i+j−h_lo
+    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring)."""
+    nx = nd.size
+    npr = Nf.size
+    nm = T.shape[1]
+    out = np.zeros(ny)
+    for j in range(npr):
+        w = Nf[j]
+        if w == 0.0:
+            continue
+        k0 = j + m_lo
+        ms = 0
+        if k0 < 0:
+            ms = -k0
+        me = nm
+        if k0 + nm > ny:
+            me = ny - k0
+        if me <= ms:
+            continue
+        i0 = h_lo - j
+        if i0 < 0:
+            i0 = 0
+        i1 = h_f + h_lo - j  # first i in the frozen region
+        if i1 > nx:
+            i1 = nx
+        for i in range(i0, i1):
+            a = w * nd[i]
+            if a == 0.0:
+                continue
+            hh = i + j - h_lo
+            for mm in range(ms, me):
+                out[k0 + mm] += a * T[hh, mm]
+        a = w * frozen_sum[j]
+        if a != 0.0 and h_f < T.shape[0]:
+            for mm in range(ms, me):
+                out[k0 + mm] += a * Tf_over_K[mm]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# precomputed per-grid tables (cached)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _PGTab:
+    """One photopion secondary table, summed over its species, split at the frozen row."""
+    T: np.ndarray  # (nh, nm), rows < h_f used directly
+    Tf_over_K: np.ndarray  # (nm,) T[h_f]/K[h_f]
+    m_lo: int
+    ny: int
+
+
+def _frozen_row(T_all: np.ndarray, K: np.ndarray, rtol: float = 1e-9) -> int:
+    """Smallest h_f such that every row h ≥ h_f of every table equals T[h_f]·K[h]/K[h_f]."""
+    nh = K.size
+    h_f = nh - 1
+    if nh == 0 or K[-1] <= 0:
+        return nh
+    ref = T_all[:, -1, :] / K[-1]
+    scale = np.abs(ref).max() + 1e-300
+    for h in range(nh - 2, -1, -1):
+        if K[h] <= 0:
+            break
+        if np.max(np.abs(T_all[:, h, :] - ref * K[h])) > rtol * scale * K[h]:
+            break
+        h_f = h
+    return h_f
+
+
+def _pg_tab(tab, K, h_f) -> _PGTab:
+    T = np.ascontiguousarray(tab.T.sum(axis=0))
+    if h_f < T.shape[0] and K[h_f] > 0:
+        tf = np.ascontiguousarray(T[h_f] / K[h_f])
+    else:
+        tf = np.zeros(T.shape[1])
+    return _PGTab(T=T, Tf_over_K=tf, m_lo=int(tab.m_lo), ny=int(tab.y.size))
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def _cached(key, build):
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    val = build()
+    _CACHE[key] = val
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return val
+
+
+def _grid_key(ppd, *grids):
+    return (ppd,) + tuple((int(round(math.log10(g[0]) * ppd * 2)), len(g)) for g in grids)
+
+
+def _build_bh(x, gpf, ge, pair_spectrum):
+    from .processes import bethe_heitler as bh
+
+    return bh.build_bethe_heitler_kernels(x, gpf, ge, pair_spectrum=pair_spectrum)
+
+
+def _build_pg(x, gpf, ge, xnu, xi_min, loss_model="sigma_kappa"):
+    from .processes import photopion as pg
+
+    k = pg.build_photopion_kernels(x, gpf, ge, xnu, xi_min=xi_min, loss_model=loss_model)
+    T_all = np.concatenate([k.photons.T, k.pairs.T, k.neutrinos.T], axis=0) if (
+        k.photons.T.shape[2] == k.pairs.T.shape[2] == k.neutrinos.T.shape[2]) else None
+    if T_all is not None:
+        h_f = _frozen_row(T_all, k.K)
+    else:
+        h_f = min(_frozen_row(t.T, k.K) for t in (k.photons, k.pairs, k.neutrinos))
+    tabs = {"photons": _pg_tab(k.photons, k.K, h_f), "pairs": _pg_tab(k.pairs, k.K, h_f)}
+    for s, sp in enumerate(k.neutrinos.species):
+        one = dataclasses.replace(k.neutrinos, T=k.neutrinos.T[s:s + 1])
+        tabs[sp] = _pg_tab(one, k.K, h_f)
+    # energy fraction per row carried by each group (diagnostics / bookkeeping)
+    return {"kernels": k, "h_f": h_f, "tabs": tabs}
+
+
+# --------------------------------------------------------------------------------------------
+# the extension
+# --------------------------------------------------------------------------------------------
+@dataclass
+class HadronicSetup:
+    gp: np.ndarray  # proton cells
+    gpf: np.ndarray  # proton faces
+    dEp: np.ndarray
+    dgp: np.ndarray
+    q_p: np.ndarray  # protons injected per cell [cm⁻³ s⁻¹]
+    t_esc: float
+    b_syn: np.ndarray  # at faces
+    K_syn: np.ndarray | None
+    G_ssa: np.ndarray | None
+    bh: Any
+    pg: dict | None
+    x_nu: np.ndarray
+    dx_nu: np.ndarray
+    prev_M: np.ndarray | None = None
+    prev_nu: np.ndarray | None = None
+
+
+@dataclass
+class ProtonExtension:
+    """Protons + Bethe–Heitler + photopion + neutrinos for ``kinetics.Blob.extensions``.
+
+    ``p, gamma_min, gamma_max, shape[, p2, gamma_break]``: proton injection spectrum (see
+    ``sweep.model.injection.spectral_shape``); ``luminosity``: V m_pc² ∫γQdγ [erg/s] (comoving);
+    ``synchrotron``, ``ssa``, ``bethe_heitler``, ``photopion``: processes on/off; ``t_esc``:
+    proton escape time in R/c; ``bh_pair_spectrum``: "ka08" or "mean" (see bethe_heitler);
+    ``xi_min``: smallest secondary energy fraction kept in the photopion tables.
+    """
+
+    p: float = 2.0
+    gamma_min: float = 1.0
+    gamma_max: float = 1e6
+    luminosity: float = 0.0
+    shape: str = "power_law"
+    p2: float | None = None
+    gamma_break: float | None = None
+    synchrotron: bool = True
+    ssa: bool = True
+    bethe_heitler: bool = True
+    photopion: bool = True
+    t_esc: float = 1.0
+    bh_pair_spectrum: str = "ka08"
+    xi_min: float = 1e-7
+    pg_loss_model: str = "sigma_kappa"
+
+    def __post_init__(self):
+        if self.shape not in PROTON_SHAPES:
+            raise ValueError(f"protons.shape: value {self.shape!r} is invalid; allowed: {PROTON_SHAPES}")
+        if not (self.gamma_min >= 1.0 and self.gamma_max > self.gamma_min):
+            raise ValueError(f"protons: need 1 ≤ gamma_min < gamma_max, got gamma_min={self.gamma_min}, "
+                             f"gamma_max={self.gamma_max}")
+        if self.luminosity is None or self.luminosity < 0:
+            raise ValueError(f"protons.luminosity: value {self.luminosity!r} is invalid; allowed: ≥ 0 erg/s")
+        if self.t_esc <= 0:
+            raise ValueError(f"protons.t_esc: value {self.t_esc} is invalid; allowed: > 0 (units of R/c)")
+
+    # ---------------------------------------------------------------- grids
+    def gamma_top(self) -> float:
+        """Largest proton γ on the grid (exp cut-off: 30 γ_max, where e^{−30} ≈ 1e-13)."""
+        return 30.0 * self.gamma_max if self.shape == "power_law_exp_cutoff" else float(self.gamma_max)
+
+    def grid_request(self, blob) -> dict:
+        """Keyword arguments for ``grids.make_grids`` that this extension needs (secondaries are
+        bounded by γ_p m_p/m_e: e± and π⁰ photons by the pairs/photons tops, neutrinos too)."""
+        top = self.gamma_top()
+        sec = top / ME_OVER_MP
+        nu_lo = max(self.xi_min * max(self.gamma_min, 1.0) / ME_OVER_MP, 1e-6)
+        return dict(gamma_p_range=(self.gamma_min, top), x_nu_range=(nu_lo, sec),
+                    gamma_max=sec, x_max=sec)
+
+    def _covers(self, g, req) -> bool:
+        if g.gamma_p is None or g.x_nu is None:
+            return False
+        lo, hi = req["gamma_p_range"]
+        tol = 10.0 ** (0.5 / g.ppd)
+        return (g.gamma_p[0] <= lo * tol and g.gamma_p[-1] * tol >= hi and g.gamma[-1] * tol >= req["gamma_max"]
+                and g.x[-1] * tol >= req["x_max"] and g.x_nu[0] <= req["x_nu_range"][0] * tol
+                and g.x_nu[-1] * tol >= req["x_nu_range"][1])
+
+    # ---------------------------------------------------------------- setup
+    def setup(self, ctx) -> None:
+        from . import kinetics
+        from .injection import spectral_shape
+        from .processes import protons as prot
+
+        blob = ctx.blob
+        req = self.grid_request(blob)
+        if not self._covers(ctx.grids, req):
+            grids = grids_for(blob)
+            fresh = kinetics.setup(dataclasses.replace(blob, extensions=()), grids=grids)
+            for f in dataclasses.fields(fresh):
+                if f.name not in ("blob", "extra"):
+                    setattr(ctx, f.name, getattr(fresh, f.name))
+        g = ctx.grids
+        ppd = g.ppd
+        gp = g.gamma_p
+        gpf = lattice(g.p0, len(gp) - 1, ppd, 0.5)
+        vol = blob.volume
+        # injection per cell: midpoint rule on 16 log sub-cells (sharp cut-offs resolved)
+        h = math.log(10.0) / ppd
+        u = ((np.arange(16) + 0.5) / 16 - 0.5) * h
+        gs = gp[:, None] * np.exp(u)[None, :]
+        kw = dict(p=self.p, gamma_min=self.gamma_min, gamma_max=self.gamma_max)
+        if self.shape == "broken_power_law":
+            kw.update(p2=self.p2, gamma_break=self.gamma_break)
+        q = (spectral_shape(gs.ravel(), self.shape, **kw).reshape(gs.shape) * gs).sum(axis=1) * (h / 16)
+        e_disc = vol * const.m_p_c2 * float(np.sum(gp * q))
+        if self.luminosity > 0 and e_disc <= 0:
+            raise ValueError("protons: the injection spectrum has no particles on the grid")
+        q = q * (self.luminosity / e_disc) if self.luminosity > 0 else q * 0.0
+        pr = blob.processes
+        if self.synchrotron and blob.B > 0:
+            K, G, b_syn, _ = prot.proton_synchrotron_matrix(gpf, ctx.x, ctx.dx, blob.B, pr.synchrotron_kernel)
+            G = G if (self.ssa and pr.ssa) else None
+        else:
+            K, G, b_syn = None, None, np.zeros(len(gpf))
+        key = _grid_key(ppd, ctx.x, gpf, g.gamma, g.x_nu)
+        bh = _cached(("bh", self.bh_pair_spectrum) + key,
+                     lambda: _build_bh(ctx.x, gpf, g.gamma, self.bh_pair_spectrum)) if self.bethe_heitler else None
+        pg = _cached(("pg", self.xi_min, self.pg_loss_model) + key,
+                     lambda: _build_pg(ctx.x, gpf, g.gamma, g.x_nu, self.xi_min, self.pg_loss_model)
+                     ) if self.photopion else None
+        ctx.extra["hadronic"] = HadronicSetup(
+            gp=gp, gpf=gpf, dEp=np.diff(gp), dgp=cell_widths(gp, ppd), q_p=q,
+            t_esc=self.t_esc * blob.R / const.c, b_syn=b_syn, K_syn=K, G_ssa=G, bh=bh, pg=pg,
+            x_nu=g.x_nu, dx_nu=cell_widths(g.x_nu, ppd))
+
+    # ---------------------------------------------------------------- per iteration
+    def contribute(self, ctx, st, terms) -> None:
+        from .kinetics import cooling_sweep, face_particles
+        from .processes import bethe_heitler as bhm
+        from .processes import synchrotron
+
+        hs: HadronicSetup = ctx.extra["hadronic"]
+        mp2 = const.m_p_c2
+        me2 = const.m_e_c2
+        vol = ctx.blob.volume
+        nd = np.ascontiguousarray((st.n_ph + ctx.n_ext) * ctx.dx)
+        b = hs.b_syn.copy()
+        nf = len(hs.gpf)
+        b_bh = np.zeros(nf)
+        b_pg = np.zeros(nf)
+        if hs.bh is not None:
+            b_bh = bhm._bh_loss(nd, hs.bh.K, hs.bh.h_lo, hs.gpf)
+            b += b_bh
+        if hs.pg is not None:
+            k = hs.pg["kernels"]
+            b_pg, frozen = _loss_sums(nd, k.K, k.h_lo, hs.gpf, hs.pg["h_f"])
+            b += b_pg
+        F, M = cooling_sweep(hs.gp, b, hs.q_p, hs.t_esc)
+        Nf = face_particles(F, b, hs.dEp)
+        Nf = np.ascontiguousarray(Nf)
+        # --- secondaries
+        n_pair = len(ctx.grids.gamma)
+        ng = len(ctx.x)
+        nnu = len(hs.x_nu)
+        q_bh = np.zeros(n_pair)
+        q_pg_pairs = np.zeros(n_pair)
+        q_pg_ph = np.zeros(ng)
+        q_nu = {}
+        if hs.bh is not None:
+            kb = hs.bh
+            q_bh = bhm._bh_pairs_mean(nd, Nf, kb.pair_rate, kb.k_shift, kb.w_hi, kb.h_lo, n_pair)
+            if kb.T.shape[0] > 0:
+                q_bh += bhm._bh_pairs_table(nd, Nf, kb.T, kb.m_start, kb.m_stop, kb.m_lo, kb.h_lo, n_pair)
+            terms.pair_source += q_bh
+        if hs.pg is not None:
+            k = hs.pg["kernels"]
+            h_f = hs.pg["h_f"]
+            tabs = hs.pg["tabs"]
+
+            def inj(t: _PGTab):
+                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny)
+
+            q_pg_ph = inj(tabs["photons"])
+            q_pg_pairs = inj(tabs["pairs"])
+            for sp in k.neutrinos.species:
+                q_nu[FLAVOURS[sp]] = inj(tabs[sp])
+            terms.photon_emis += q_pg_ph / ctx.dx
+            terms.pair_source += q_pg_pairs
+        # --- proton synchrotron and SSA
+        p_ssa = 0.0
+        if hs.K_syn is not None:
+            terms.photon_emis += synchrotron.emit(Nf, hs.K_syn)
+            if hs.G_ssa is not None:
+                a = synchrotron.ssa_coefficient(Nf, hs.G_ssa, hs.gpf, ctx.nu) * ME_OVER_MP
+                terms.photon_sink += const.c * a
+                p_ssa = me2 * const.c * float(np.sum(st.n_ph * ctx.dx * ctx.x * a))
+        # --- neutrinos: q per bin -> E L_E = V E² q(E) (per unit E/m_ec²)
+        x_nu = hs.x_nu
+        ele = {}
+        tot = np.zeros(nnu)
+        for fl in ("nu_e", "nu_e_bar", "nu_mu", "nu_mu_bar"):
+            qn = q_nu.get(fl, np.zeros(nnu))
+            ele[fl] = vol * me2 * x_nu * x_nu * qn / hs.dx_nu
+            tot = tot + ele[fl]
+        ele["all"] = tot
+        p_nu = me2 * float(np.sum(sum(q_nu.values()) * x_nu)) if q_nu else 0.0
+        # --- energy terms [erg cm⁻³ s⁻¹]
+        terms.power_in["protons_injected"] = mp2 * float(np.sum(hs.gp * hs.q_p))
+        terms.power_out["escaping_protons"] = mp2 * float(np.sum(hs.gp * M)) / hs.t_esc
+        terms.power_out["neutrinos"] = p_nu
+        if p_ssa:
+            terms.power_out["proton_ssa_absorbed"] = p_ssa
+        # --- residuals (protons' own species; neutrinos follow from protons and photons)
+        r = 0.0
+        w = M * hs.gp**2 / hs.dgp
+        if hs.prev_M is not None and w.max() > 0:
+            sel = w > 1e-10 * w.max()
+            a, c = M[sel], hs.prev_M[sel]
+            r = float(np.max(np.abs(np.log10(a / c)))) if np.all(c > 0) and np.all(a > 0) else np.inf
+        terms.residuals["protons"] = r if hs.prev_M is not None else np.inf
+        if hs.prev_nu is not None and tot.max() > 0:
+            sel = tot > 1e-10 * tot.max()
+            c = hs.prev_nu[sel]
+            terms.residuals["neutrinos"] = (float(np.max(np.abs(np.log10(tot[sel] / c))))
+                                            if np.all(c > 0) else np.inf)
+        hs.prev_M = M
+        hs.prev_nu = tot
+        # --- outputs
+        power = {"injected": vol * terms.power_in["protons_injected"],
+                 "escaping": vol * terms.power_out["escaping_protons"],
+                 "synchrotron": vol * mp2 * float(np.sum(Nf * hs.b_syn)),
+                 "bethe_heitler": vol * mp2 * float(np.sum(Nf * b_bh)),
+                 "photopion": vol * mp2 * float(np.sum(Nf * b_pg)),
+                 "bh_pairs": vol * me2 * float(np.sum(ctx.grids.gamma * q_bh)),
+                 "pg_pairs": vol * me2 * float(np.sum(ctx.grids.gamma * q_pg_pairs)),
+                 "pg_photons": vol * me2 * float(np.sum(ctx.x * q_pg_ph)),
+                 "pg_neutrinos": vol * p_nu,
+                 "ssa_absorbed": vol * p_ssa}
+        st.extra["protons"] = {"gamma": hs.gp, "n": M / hs.dgp,
+                               "b_syn": _faces_to_cells(hs.b_syn, hs.gpf, hs.gp),
+                               "b_bh": _faces_to_cells(b_bh, hs.gpf, hs.gp),
+                               "b_pg": _faces_to_cells(b_pg, hs.gpf, hs.gp)}
+        st.extra["neutrinos"] = {"energy_ev": x_nu * me2 / const.eV, "ELE": ele}
+        st.extra["hadronic_power"] = power
+
+
+def _faces_to_cells(b_f, gf, gc):
+    """Log-log interpolation of a face quantity onto the cells (for reporting only)."""
+    out = np.zeros(len(gc))
+    pos = b_f > 0
+    if pos.sum() >= 2:
+        out = np.exp(np.interp(np.log(gc), np.log(gf[pos]), np.log(b_f[pos])))
+        out[gc < gf[pos][0] / 2] = 0.0
+    return out
+
+
+def grids_for(blob, ppd: int | None = None):
+    """The grids of a run with hadronic extensions: the pairs' defaults (as ``kinetics.setup``
+    builds them) widened by every extension's ``grid_request``."""
+    from .kinetics import _ext_range
+
+    ppd = ppd or blob.ppd
+    top = max([inj.top() for inj in blob.injections] + [10.0])
+    xlo, xhi = _ext_range(blob.external_fields)
+    kw: dict = dict(x_min=xlo, x_max=xhi)
+    for ext in blob.extensions:
+        req = getattr(ext, "grid_request", None)
+        if req is None:
+            continue
+        r = req(blob)
+        for k, v in r.items():
+            if k in ("gamma_p_range", "x_nu_range"):
+                old = kw.get(k)
+                kw[k] = v if old is None else (min(old[0], v[0]), max(old[1], v[1]))
+            elif k in ("x_max", "gamma_max"):
+                kw[k] = v if kw.get(k) is None else max(kw[k], v)
+            elif k == "x_min":
+                kw[k] = v if kw.get(k) is None else min(kw[k], v)
+    return make_grids(ppd, blob.B, top, **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# analytics and observer frame (model.md §5)
+# --------------------------------------------------------------------------------------------
+def neutrinos_observer(ss, doppler: float, z_red: float = 0.0) -> dict:
+    """Observer-frame neutrino spectra of a solved blob: E_obs = δE'/(1+z), (EL_E)_obs = δ⁴ E'L'_E'.
+
+    Returns {"energy_ev": E_obs [eV], "ELE": {flavour: [erg/s], "all": …}}."""
+    from .observer import to_observer
+
+    neut = ss.extra["neutrinos"]
+    out = {}
+    e_obs = None
+    for fl, y in neut["ELE"].items():
+        e_obs, out[fl] = to_observer(neut["energy_ev"], y, doppler, z_red)
+    return {"energy_ev": e_obs, "ELE": out}
+
+
+def neutrino_peak(energy_ev, ele) -> tuple[float, float, float]:
+    """(E_pk [eV], (E L_E)_pk [erg/s], L_ν = ∫ E L_E d ln E [erg/s]) of an all-flavour spectrum
+    (peak refined by a parabola in log-log through the three highest points)."""
+    e = np.asarray(energy_ev, dtype=float)
+    y = np.asarray(ele, dtype=float)
+    if not np.any(y > 0):
+        return float("nan"), 0.0, 0.0
+    i = int(np.argmax(y))
+    le, ly = np.log10(e[i]), np.log10(y[i])
+    if 0 < i < len(y) - 1 and y[i - 1] > 0 and y[i + 1] > 0:
+        a, b, c = np.log10(y[i - 1:i + 2])
+        d = a - 2 * b + c
+        if d < 0:
+            s = 0.5 * (a - c) / d
+            step = np.log10(e[i + 1] / e[i])
+            le = le + s * step
+            ly = b - 0.25 * (a - c) * s
+    tot = float(np.sum(0.5 * (y[1:] + y[:-1]) * np.diff(np.log(e))))
+    return float(10**le), float(10**ly), tot
+
+
+def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 20) -> dict:
+    """f_pγ(γ_p) = (R/c)/t_pγ(γ_p) for each target photon field separately (paper Figs. 13–14).
+
+    gamma_p: proton Lorentz factors (comoving); R: blob radius [cm]; targets: {name: (ν [Hz],
+    u_ν [erg cm⁻³ Hz⁻¹])} comoving isotropic fields (e.g. the blob's synchrotron photons from
+    ``SteadyState``: u_ν = νL_ν/(ν · (4π/3)R²c) ... see ``target_from_steady_state``; disc, BLR,
+    DT from ``sweep.model.fields``).  The loss rate is the same σκ integral as in the solver
+    (``photopion.loss_kernel_eta``, exact per target point, no binning).  Returns {name: f_pγ}.
+    """
+    from .processes import photopion as pg
+
+    gamma_p = np.atleast_1d(np.asarray(gamma_p, dtype=float))
+    out = {}
+    for name, (nu, u_nu) in targets.items():
+        nu = np.asarray(nu, dtype=float)
+        u_nu = np.asarray(u_nu, dtype=float)
+        x = nu * const.h / const.m_e_c2
+        # photon number per unit x: n_x = u_ν (dν/dx) / (hν)
+        n_x = u_nu * (const.m_e_c2 / const.h) / (const.h * nu)
+        lx = np.log(x)
+        rate = np.empty(gamma_p.size)
+        for j, g in enumerate(gamma_p):
+            eta = 4.0 * ME_OVER_MP * x * g
+            integ = n_x * pg.loss_kernel_eta(eta) * x  # per d ln x
+            rate[j] = float(np.trapezoid(integ, lx)) if x.size > 1 else 0.0
+        out[name] = rate * R / const.c
+    return out
+
+
+def target_from_steady_state(ss, R: float) -> tuple[np.ndarray, np.ndarray]:
+    """(ν [Hz], u_ν [erg cm⁻³ Hz⁻¹]) of a solved blob's own photons (for f_pγ by target):
+    νL_ν = (4π/3)R²c · ν u_ν / ... i.e. u_ν = νL_ν / (ν · V c/R)."""
+    vol = 4.0 * math.pi * R**3 / 3.0
+    nu = np.asarray(ss.nu, dtype=float)
+    return nu, np.asarray(ss.nuLnu, dtype=float) / (nu * vol * const.c / R)
+
+
+def solve_with_protons(blob, **kw):
+    """``kinetics.solve`` on the grids the extensions need (avoids building the default grids
+    first); the result is identical to ``kinetics.solve(blob)``."""
+    from .kinetics import solve
+
+    return solve(blob, grids=grids_for(blob), **kw)
+
+
+__all__ = ["ProtonExtension", "grids_for", "solve_with_protons", "neutrinos_observer", "neutrino_peak",
+           "photopion_efficiency_by_target", "target_from_steady_state", "FLAVOURS"]
