@@ -260,3 +260,14 @@ output: {chunks: {z_diss: 1}}
     assert ds.status.values[0] == CellStatus.INVALID and ds.message.values[0]
     assert ds.status.values[1] in (CellStatus.DONE, CellStatus.NOT_CONVERGED), ds.message.values[1]
     assert store.verify(tmp_path / "c.zarr").ok
+
+
+def test_cli_existing_scheduler_address(client, tmp_path):
+    """`--cluster tcp://...` runs on a scheduler that is already up (here the module's cluster)."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.replace("output: {", f"output: {{path: {tmp_path / 's.zarr'}, "))
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cluster", client.scheduler.address,
+                        "--cell-fn", "sweep.testing:fake_cell"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "computing 8 cells" in r.stdout and (tmp_path / "s.performance.html").exists()
+    assert store.verify(tmp_path / "s.zarr").ok

@@ -161,6 +161,8 @@ class SubmitResult:
     wall_s: float = 0.0
     model_s: float = 0.0
     write_s: float = 0.0
+    task_s: float = 0.0  # sum over tasks of their wall time on the workers
+    run_s: float = 0.0  # wall time from the first submit to the last result
     report: Optional[Path] = None
     dashboard: Optional[str] = None
 
@@ -257,9 +259,10 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
             return result
         console.print(f"computing {n_todo} cells in {len(tasks)} tasks (one per chunk)", highlight=False)
 
-        own_cluster = None
+        own_cluster = own_client = None
         if client is None:
             own_cluster, client, cinfo = clusters.start(spec, which, path)
+            own_client = client
             result.dashboard = cinfo.dashboard
             console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
             if cinfo.tunnel:
@@ -275,9 +278,10 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
                            progress)
             result.report = rp
         finally:
-            if own_cluster is not None:
+            if own_client is not None:
                 with contextlib.suppress(Exception):
-                    client.close()
+                    own_client.close()
+            if own_cluster is not None:
                 with contextlib.suppress(Exception):
                     own_cluster.close()
             _history(path, result)
@@ -318,6 +322,7 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
     from sweep import store
 
     total = sum(t.n_cells for t in tasks)
+    t0 = time.perf_counter()
     futures = {}
     for prio, t in enumerate(tasks):
         f = client.submit(run_task, str(path), t.region, spec, dims, rerun, cell_fn,
@@ -344,8 +349,10 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
             result.computed += out["computed"]
             result.model_s += out["model_s"]
             result.write_s += out["write_s"]
+            result.task_s += out["task_s"]
             n_fail = out["counts"]["failed"]
             bar.advance(out["computed"] - n_fail, n_fail)
+    result.run_s = time.perf_counter() - t0
 
 
 def _reason(exc: BaseException, spec: SweepSpec) -> str:

@@ -84,14 +84,18 @@ def cluster_slots(spec: SweepSpec, which: str) -> tuple[int, int, str]:
 
 @dataclass
 class Calibration:
-    seconds: float
+    seconds: float  # model time of one cell (warm: compiled kernels already loaded)
     source: str
     status: str = ""
+    first_call_s: float = 0.0  # the first call in a fresh process (numba cache loading etc.)
 
 
 def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 3) -> Calibration:
-    """Time the real model on one cell near the middle of the grid (in this process). Invalid
-    cells return at once, so up to ``max_tries`` cells are tried until one is not invalid."""
+    """Time the real model on one cell near the middle of the grid, in this process.
+
+    The cell runs twice: the first call loads the compiled numba kernels (paid once per worker
+    process, added to the wall-time estimate), the second is the per-cell figure. Invalid cells
+    return at once, so up to ``max_tries`` cells are tried until one is not invalid."""
     from sweep.spec import cell_parameters
 
     spec = loaded.spec
@@ -100,15 +104,22 @@ def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries:
     shape = [d.size for d in dims]
     candidates = [tuple(n // 2 for n in shape), tuple(n - 1 for n in shape), tuple(0 for _ in shape)]
     last = None
+    first = None
     for idx in candidates[:max_tries]:
         params = cell_parameters(spec, idx, dims)
         t0 = time.perf_counter()
         res = fn(params, spec.model)
         dt = time.perf_counter() - t0
-        last = Calibration(dt, f"calibration run of one cell ({_label(dims, idx)})",
-                           CellStatus(res.status).name.lower())
-        if res.status != CellStatus.INVALID:
-            return last
+        if first is None:
+            first = dt
+        if res.status == CellStatus.INVALID:
+            last = Calibration(dt, f"calibration run of one cell ({_label(dims, idx)})", "invalid", first)
+            continue
+        t0 = time.perf_counter()
+        res = fn(params, spec.model)
+        dt = time.perf_counter() - t0
+        return Calibration(dt, f"calibration run of one cell ({_label(dims, idx)}; first call "
+                               f"{first:.3g} s)", CellStatus(res.status).name.lower(), first)
     return last
 
 
@@ -163,7 +174,8 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
         t = calibration.seconds
         p.cell_seconds, p.cell_source = t, calibration.source
         p.core_hours = p.cells_to_run * t / 3600.0
-        p.wall_seconds = makespan([task.n_cells * t + overhead_per_task_s for task in tasks], slots)
+        startup = max(0.0, calibration.first_call_s - t)  # kernel loading, once per worker
+        p.wall_seconds = startup + makespan([task.n_cells * t + overhead_per_task_s for task in tasks], slots)
         p.allocated_core_hours = p.wall_seconds * cores / 3600.0
         if calibration.status and calibration.status != "done":
             p.notes.append(f"the calibration cell ended as '{calibration.status}': the figure may "

@@ -1,0 +1,106 @@
+"""Engine overhead on a LocalCluster: scheduling + storage time against model time, cells/s.
+
+    .venv/bin/python benchmarks/bench_engine.py                 # smoke grid, real model
+    .venv/bin/python benchmarks/bench_engine.py --fake 0.5      # stand-in model sleeping 0.5 s/cell
+
+For 1 and 2 worker processes (1 thread each): start the cluster, warm the workers with one
+untimed run (imports, numba cache loading), then submit the grid into a fresh cube ``--repeats``
+times and keep the minimum of each figure (the machine is shared, timings are noisy).
+
+Figures (requirement: overhead ≤ 5 % of model time on the smoke grid):
+* model time: sum over cells of the wall time of the cell function on the workers;
+* overhead (1 worker) = (run wall time − model time) / model time, where the run wall time goes
+  from the first submit to the last result: everything that is not the model (scheduling,
+  serialisation, cube reads and writes, result handling) on a worker that is never idle;
+* storage = reads + writes of the task regions on the workers / model time;
+* with 2 workers, (2 × run wall − model time) / model time adds load imbalance of the few,
+  unequal tasks of a small grid, so it is reported but is not the overhead figure.
+One-off costs (cluster start, cube creation, consolidation) are printed separately.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import dask
+from distributed import Client, LocalCluster
+
+from sweep import engine, store
+from sweep.clusters import _dask_config
+from sweep.spec import load_spec
+from sweep.testing import configured
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--spec", default=str(ROOT / "grids" / "smoke.yaml"))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--fake", type=float, default=None, help="stand-in model with this many s/cell")
+    args = ap.parse_args()
+    loaded = load_spec(args.spec)
+    cell_fn = configured(SWEEP_FAKE_SLEEP=args.fake) if args.fake is not None else None
+    model = f"fake model, {args.fake} s/cell" if cell_fn else "real model (sweep.model.cell.run_cell)"
+    print(f"grid {args.spec}: {loaded.spec.n_cells()} cells, chunks {loaded.spec.chunk_sizes()}, {model}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_engine_"))
+    rows = []
+    try:
+        for n in args.workers:
+            t0 = time.perf_counter()
+            with dask.config.set(_dask_config(retries=1)):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=50)
+                client = Client(cluster)
+            t_cluster = time.perf_counter() - t0
+            engine.submit(loaded, out=tmp / f"warm{n}.zarr", client=client, cell_fn=cell_fn,
+                          progress=False, performance_report=False, console=_quiet())
+            best = None
+            for r in range(args.repeats):
+                out = tmp / f"c{n}-{r}.zarr"
+                t0 = time.perf_counter()
+                store.prepare(out, loaded)
+                t_create = time.perf_counter() - t0
+                res = engine.submit(loaded, out=out, client=client, cell_fn=cell_fn, progress=False,
+                                    performance_report=False, console=_quiet())
+                fig = {
+                    "run_s": res.run_s, "model_s": res.model_s,
+                    "overhead": (n * res.run_s - res.model_s) / res.model_s,
+                    "storage": (res.task_s - res.model_s) / res.model_s,
+                    "cells_per_s": res.computed / res.run_s, "create_s": t_create,
+                    "total_s": res.wall_s + t_create,
+                }
+                if best is None or fig["run_s"] < best["run_s"]:
+                    best = fig
+                assert store.verify(out).ok
+            client.close()
+            cluster.close()
+            best["cluster_s"] = t_cluster
+            rows.append((n, best))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'workers':>7} {'run [s]':>8} {'model [s]':>9} {'overhead':>9} {'storage':>8} "
+          f"{'cells/s':>8} {'cube create':>11} {'cluster start':>13}")
+    for n, b in rows:
+        print(f"{n:>7} {b['run_s']:>8.3f} {b['model_s']:>9.3f} {100 * b['overhead']:>8.1f}% "
+              f"{100 * b['storage']:>7.1f}% {b['cells_per_s']:>8.3f} {b['create_s']:>10.2f}s "
+              f"{b['cluster_s']:>12.2f}s")
+    one = dict(rows).get(1)
+    if one is not None:
+        verdict = "PASS" if one["overhead"] <= 0.05 else "FAIL"
+        print(f"scheduling + storage overhead with 1 worker: {100 * one['overhead']:.2f} % of model time "
+              f"(requirement ≤ 5 %): {verdict}")
+
+
+def _quiet():
+    from rich.console import Console
+
+    return Console(quiet=True)
+
+
+if __name__ == "__main__":
+    main()
