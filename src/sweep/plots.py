@@ -343,6 +343,8 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
     for k, (label, nu, y, nu_n, yn) in enumerate(curves):
         col = cmap(k / max(1, len(curves) - 1))
         ok = np.isfinite(y) & (y > 0)
+        if not ok.any():  # cell not done: nothing to draw
+            continue
         ax.loglog(nu[ok], y[ok], color=col, lw=1.6, label=label)
         top = max(top, np.nanmax(np.where(ok, y, 0)))
         if yn is not None:

@@ -116,13 +116,15 @@ def _parabolic_peak(lx, ly, i):
 
 def separate_humps(lognu, logL, min_prominence_dex: float = 0.2,
                    shoulder_prominence: float = 0.3, shoulder_depth_dex: float = 2.0,
-                   floor_dex: float = 25.0):
+                   max_depth_dex: float = 4.0, floor_dex: float = 25.0):
     """Synchrotron and IC peaks of ONE SED given in log10 (``logL`` may hold -inf for zeros).
 
     Returns (log ν_syn, log L_syn, log ν_ic, log L_ic, method) with NaN where undefined;
     ``method`` is a key of ``HUMP_METHODS``. See the module docstring for the method. A shoulder
     must be a local extremum of the log-slope with prominence >= ``shoulder_prominence`` and lie
-    within ``shoulder_depth_dex`` of the main peak (deeper kinks are cut-offs, not humps).
+    within ``shoulder_depth_dex`` of the main peak (deeper kinks are cut-offs, not humps). Maxima
+    more than ``max_depth_dex`` below the global maximum are not humps (e.g. a π⁰/cascade bump at
+    the top of the grid 8 dex down would otherwise be prominent); so |log CD| <= max_depth_dex.
     """
     from scipy.signal import find_peaks
 
@@ -139,6 +141,8 @@ def separate_humps(lognu, logL, min_prominence_dex: float = 0.2,
     peaks, props = find_peaks(ypad, prominence=min_prominence_dex)
     peaks = peaks - 1
     prom = props["prominences"]
+    keep = y[peaks] >= top - max_depth_dex
+    peaks, prom = peaks[keep], prom[keep]
     if len(peaks) == 0:  # flat spectrum: take the global maximum
         peaks, prom = np.array([int(np.argmax(y))]), np.array([0.0])
     order = np.argsort(prom)[::-1]
