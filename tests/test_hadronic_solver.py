@@ -1,0 +1,221 @@
+"""Protons, Bethe–Heitler, photopion and neutrinos inside the steady-state solver (issue 5).
+
+Cases: (i) protons in a dense grey-body field (strong pγ cooling: f_pγ = (R/c)/t_pγ ≈ 2 at the top
+of the spectrum), (ii) ATHEνA Test 4 (data/athena/README.md).
+"""
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from sweep.hadronic_validation import figures, load_reference, athena_test4_blob
+from sweep.model import constants as const
+from sweep.model import hadronic as H
+from sweep.model.kinetics import Blob, ExternalField, solve
+from sweep.model.processes import photopion as pg
+
+T_BB, U_BB = 1e6, 1e3  # grey body [K], [erg cm⁻³]
+
+
+def _grey_body():
+    nu = np.logspace(12.0, 19.0, 561)
+    x = const.h * nu / (const.k_B * T_BB)
+    with np.errstate(over="ignore"):
+        u_nu = 8 * math.pi * const.h / const.c**3 * nu**3 / np.expm1(np.minimum(x, 700.0))
+    return nu, u_nu * U_BB / (const.a_rad * T_BB**4)
+
+
+@pytest.fixture(scope="module")
+def dense():
+    nu, u_nu = _grey_body()
+    ext = H.ProtonExtension(p=2.0, gamma_min=1e3, gamma_max=1e8, luminosity=1e45, shape="power_law")
+    blob = Blob(R=1e16, B=1.0, ppd=20, injections=[], extensions=[ext],
+                external_fields=[ExternalField(nu=nu, u_nu=u_nu, name="grey_body")])
+    return blob, solve(blob)
+
+
+@pytest.fixture(scope="module")
+def test4():
+    ss = solve(athena_test4_blob(20))
+    return ss, figures(ss, *load_reference())
+
+
+def test_dense_field_is_strong_pgamma_cooling(dense):
+    """The bookkeeping case must really be loss-dominated: f_pγ > 1 over 1e6–1e8 and protons
+    lose a sizeable fraction (> 20 %) of the injected power, so loss rates matter."""
+    blob, ss = dense
+    assert ss.converged
+    pr = ss.extra["protons"]
+    sel = (pr["gamma"] > 1e6) & (pr["gamma"] < 10**7.7)
+    f_pg = pr["b_pg"][sel] / pr["gamma"][sel] * blob.R / const.c
+    assert f_pg.min() > 1.0
+    hp = ss.extra["hadronic_power"]
+    assert hp["photopion"] / hp["injected"] > 0.2
+
+
+def test_power_lost_equals_power_in_secondaries(dense):
+    """Issue 5 req. 5: power lost by protons to BH and to pγ equals the power injected into
+    their secondaries within 2 % (the kernels are normalised row by row and the grids hold every
+    secondary, so the actual agreement is ~1e-5 for BH (pairs split between two grid cells at the
+    pair-grid top) and round-off for pγ)."""
+    _, ss = dense
+    hp = ss.extra["hadronic_power"]
+    assert hp["bh_pairs"] / hp["bethe_heitler"] == pytest.approx(1.0, abs=0.02)
+    sec = hp["pg_pairs"] + hp["pg_photons"] + hp["pg_neutrinos"]
+    assert sec / hp["photopion"] == pytest.approx(1.0, abs=0.02)
+    # the proton equation itself is flux-conservative: in = escape + every loss, to round-off
+    out = hp["escaping"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
+    assert out / hp["injected"] == pytest.approx(1.0, abs=1e-10)
+
+
+def _direct_pgamma_rate(gamma):
+    """t_pγ⁻¹ = (c/2γ²) ∫ dE n(E)/E² ∫_{ε̄_th}^{2γE} dε̄ ε̄ σκ(ε̄) on the grey body (model.md §4):
+    inner integral by a fine trapezoid table of ε̄σκ (photopion.sigma_kappa, the solver's
+    σ and κ), outer by scipy quad over ln E. Independent of the solver's grids and binning."""
+    gev = 1e9 * const.eV
+    eb = np.logspace(np.log10(0.150), 5.0, 20001)
+    f = np.array([e * pg.sigma_kappa(e) for e in eb])
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(eb))])  # GeV² cm²
+    kt = const.k_B * T_BB
+    dil = U_BB / (const.a_rad * T_BB**4)
+
+    def integrand(le):
+        e = math.exp(le)
+        n_e = dil * 8 * math.pi * e * e / (const.h * const.c) ** 3 / math.expm1(e / kt)
+        return n_e / e * np.interp(2 * gamma * e / gev, eb, cum, left=0.0) * gev**2
+
+    lo = math.log(0.150 * gev / (2 * gamma))
+    return const.c / (2 * gamma**2) * quad(integrand, lo, math.log(60 * kt), limit=200)[0]
+
+
+def test_pgamma_loss_time_vs_direct_integral(dense):
+    """The solver's pγ loss rate (external field mapped to the photon grid, face lattice,
+    bin-averaged kernel) against the direct double integral: within 1 % for γ_p = 3e5–3e7
+    (measured ≤ 0.13 % at 20 ppd; the top cell is excluded: its value is extrapolated from faces)."""
+    _, ss = dense
+    pr = ss.extra["protons"]
+    for g in (3e5, 1e6, 3e6, 1e7, 3e7):
+        j = int(np.argmin(np.abs(pr["gamma"] - g)))
+        gg = pr["gamma"][j]
+        assert pr["b_pg"][j] / gg / _direct_pgamma_rate(gg) == pytest.approx(1.0, abs=0.01)
+
+
+def test_energy_balance_dense(dense):
+    """Whole run incl. protons and neutrinos: (escaping photons + pairs + protons + neutrinos +
+    SSA) / (injected + external) = 1 within 1e-3 (the scheme conserves energy exactly; the
+    remainder is the fixed-point residual, tolerance 1e-4 dex per bin)."""
+    _, ss = dense
+    e = ss.energy
+    assert e["protons_injected"] > 0 and e["neutrinos"] > 0 and e["escaping_protons"] > 0
+    assert ss.energy_balance == pytest.approx(1.0, abs=1e-3)
+
+
+def test_energy_balance_test4(test4):
+    """Same for ATHEνA Test 4 (proton power 10^46.46 erg/s, ~1e-7 of it radiated: the balance
+    is dominated by escaping protons, so also check the radiated part on its own: escaping
+    photons + pairs + neutrinos + SSA = injected electrons + power lost by protons to radiation
+    and secondaries within 1e-3)."""
+    ss, _ = test4
+    assert ss.converged
+    assert ss.energy_balance == pytest.approx(1.0, abs=1e-6)
+    e, hp = ss.energy, ss.extra["hadronic_power"]
+    rad_out = e["escaping_photons"] + e["escaping_pairs"] + e["ssa_absorbed"] + e["neutrinos"] \
+        + e.get("proton_ssa_absorbed", 0.0)
+    rad_in = e["injected"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
+    assert rad_out / rad_in == pytest.approx(1.0, abs=1e-3)
+
+
+def test_neutrino_outputs_and_flavours(test4):
+    """Contract of cell.py (extra['neutrinos'] with the four flavours, extra['protons']);
+    all = Σ flavours; (ν_μ + ν̄_μ) : (ν_e + ν̄_e) energy ≈ 2 : 1 as the π → μ → e chain gives with
+    instantaneous decays (KA08: 1.6–2.4 depending on the charged-pion spectra)."""
+    from sweep.model.cell import NEUTRINO_FLAVOURS
+
+    ss, _ = test4
+    neut = ss.extra["neutrinos"]
+    for fl in NEUTRINO_FLAVOURS:
+        assert neut["ELE"][fl].shape == neut["energy_ev"].shape
+    tot = sum(neut["ELE"][fl] for fl in NEUTRINO_FLAVOURS)
+    np.testing.assert_allclose(tot, neut["ELE"]["all"], rtol=1e-12)
+    le = np.log(neut["energy_ev"])
+    e_mu = np.trapezoid(neut["ELE"]["nu_mu"] + neut["ELE"]["nu_mu_bar"], le)
+    e_e = np.trapezoid(neut["ELE"]["nu_e"] + neut["ELE"]["nu_e_bar"], le)
+    assert 1.6 < e_mu / e_e < 2.4
+    # neutrino energy in the spectrum = the bookkeeping term (same numbers, trapezoid vs bins)
+    assert np.trapezoid(neut["ELE"]["all"], le) == pytest.approx(ss.energy["neutrinos"], rel=0.02)
+    pr = ss.extra["protons"]
+    assert pr["gamma"].shape == pr["n"].shape and np.all(pr["n"] >= 0)
+
+
+def test_frozen_row_injection_equals_reference_sum(test4):
+    """``hadronic._pg_inject`` (rows above η = 100 η₀ collapsed into the loss sum) equals the
+    kernels' own ``photopion_injection`` (full table) to round-off (1e-10 relative)."""
+    from sweep.model.kinetics import setup
+
+    ctx = setup(athena_test4_blob(10))
+    hs = ctx.extra["hadronic"]
+    k = hs.pg["kernels"]
+    rng = np.random.default_rng(1)
+    n_x = np.exp(rng.normal(0.0, 1.0, ctx.x.size)) * ctx.x**-1.5
+    Nf = np.exp(rng.normal(0.0, 1.0, hs.gpf.size)) * hs.gpf**-1.0
+    nd = np.ascontiguousarray(n_x * ctx.dx)
+    _, frozen = H._loss_sums(nd, k.K, k.h_lo, hs.gpf, hs.pg["h_f"])
+    ref = pg.photopion_injection(k, n_x, Nf / k.dgamma_p, per_flavour=True)
+    for name, tab_name, dy in (("photons", "photons", ctx.dx), ("pairs", "pairs", k.pairs.dy),
+                               ("nu_mu", "nu_mu", k.neutrinos.dy)):
+        t = hs.pg["tabs"][tab_name]
+        mine = H._pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, hs.pg["h_f"], t.m_lo, t.ny) / dy
+        np.testing.assert_allclose(mine, ref[name], rtol=1e-10, atol=1e-10 * ref[name].max())
+    assert hs.pg["h_f"] < k.K.size  # the factorisation is actually used
+
+
+def test_grids_for_equals_rebuild():
+    """Solving on ``grids_for(blob)`` (no default grids first) gives the same result as the
+    extension's own grid rebuild inside ``kinetics.setup`` (bit-identical spectra)."""
+    a = solve(athena_test4_blob(10))
+    b = H.solve_with_protons(athena_test4_blob(10))
+    np.testing.assert_array_equal(a.nuLnu, b.nuLnu)
+    np.testing.assert_array_equal(a.extra["neutrinos"]["ELE"]["all"], b.extra["neutrinos"]["ELE"]["all"])
+
+
+def test_athena_test4_regression(test4):
+    """ATHEνA Test 4 at 20 ppd: the figures this implementation reaches (docs/hadronic-solver.md),
+    as a regression guard: photons median ≤ 0.055 dex (> 1e-3 of peak, 1e8–1e26 Hz), max ≤ 0.20
+    dex (> 1e-2 of peak); all-flavour neutrinos median ≤ 0.26 dex (> 1e-2 of peak). Measured:
+    0.046 / 0.174 / 0.232. The issue's targets (0.03 / 0.10 / 0.05) are NOT met: see the xfail
+    test below and the doc for the process-by-process analysis."""
+    _, fig = test4
+    assert fig["photons_median"] <= 0.055
+    assert fig["photons_max"] <= 0.20
+    assert fig["neutrinos_median"] <= 0.26
+
+
+@pytest.mark.xfail(strict=True, reason="issue-5 targets not reached: ATHEνA's pγ yield is ~0.6x and "
+                   "its BH pair synchrotron ~1.4x this model's (docs/hadronic-solver.md)")
+def test_athena_test4_issue_targets(test4):
+    """Issue 5 req. 6 targets: photons median ≤ 0.03 / max ≤ 0.10 dex, neutrinos median ≤ 0.05 dex."""
+    _, fig = test4
+    assert fig["photons_median"] <= 0.03
+    assert fig["photons_max"] <= 0.10
+    assert fig["neutrinos_median"] <= 0.05
+
+
+def test_photopion_efficiency_by_target_vs_solver(dense):
+    """``photopion_efficiency_by_target`` (exact per target point, no binning) agrees with the
+    solver's f_pγ on the same external field within 2 % (binning of the solver's grid)."""
+    blob, ss = dense
+    nu, u_nu = _grey_body()
+    pr = ss.extra["protons"]
+    g = np.array([1e6, 1e7])
+    f = H.photopion_efficiency_by_target(g, blob.R, {"grey_body": (nu, u_nu)})["grey_body"]
+    for gi, fi in zip(g, f):
+        j = int(np.argmin(np.abs(pr["gamma"] - gi)))
+        assert pr["b_pg"][j] / pr["gamma"][j] * blob.R / const.c == pytest.approx(fi, rel=0.02)
+
+
+def test_bad_proton_input_names_field():
+    with pytest.raises(ValueError, match="protons.shape"):
+        H.ProtonExtension(shape="gaussian")
+    with pytest.raises(ValueError, match="gamma_min"):
+        H.ProtonExtension(gamma_min=10.0, gamma_max=5.0)
