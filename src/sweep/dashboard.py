@@ -111,7 +111,8 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
         ylim = (top * 1e-6, top * 5) if top > 0 else (1e38, 1e48)
         title = "SED of the selected cell" + ("" if top > 0 else " (no spectrum: see status)")
         return hv.Overlay(layers).opts(logx=True, logy=True, width=620, height=380, ylim=ylim,
-                                       title=title, show_grid=True, legend_position="bottom_left")
+                                       title=title, xlabel=xd.label, ylabel=yd.label,
+                                       show_grid=True, legend_position="bottom_left")
 
     def _selected(kw):
         c = obs.isel(_idx(kw))

@@ -387,7 +387,8 @@ def sed_holoviews(cube, sel=None, max_lines: int = 12, width=700, height=420):
     ylim = (top * 1e-6, top * 5) if top > 0 else (1e30, 1e50)
     return hv.Overlay(layers).opts(hv.opts.Curve(logx=True, logy=True, tools=["hover"]),
                                    hv.opts.Overlay(logx=True, logy=True, width=width,
-                                                   height=height, ylim=ylim,
+                                                   height=height, ylim=ylim, xlabel=xd.label,
+                                                   ylabel=yd.label,
                                                    legend_position="right", show_grid=True))
 
 
