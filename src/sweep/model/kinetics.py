@@ -179,6 +179,7 @@ class SteadyState:
     n_ph: np.ndarray | None = None  # [cm⁻³ per unit x]
     grids: Grids | None = None
     extra: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)  # fixed-point residual per iteration (≥ 2)
 
 
 # ------------------------------------------------------------------------------------------
@@ -481,6 +482,7 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
                Nf=np.zeros(len(ctx.gf)), b=ctx.b_syn.copy())
     omega = 1.0
     last = None
+    history = []
     res_prev = np.inf
     res = np.inf
     converged = False
@@ -496,6 +498,7 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
             r_ph = _residual(n_new, st.n_ph, n_new * ctx.x**2, floor)
             r_e = _residual(M, st.M, M * g.gamma**2 / ctx.dgamma, floor)
             res = max([r_ph, r_e] + list(terms.residuals.values()))
+            history.append(res)
         st.F, st.M, st.Nf, st.b = F, M, Nf, b
         if res < tol:
             st.n_ph = n_new
@@ -513,7 +516,9 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
             upd = n_new.copy()
             upd[both] = np.exp(np.log(st.n_ph[both]) + omega * (np.log(n_new[both]) - np.log(st.n_ph[both])))
             st.n_ph = upd
-    return _result(ctx, st, it, res, converged, tol, t0, last)
+    out = _result(ctx, st, it, res, converged, tol, t0, last)
+    out.history = history
+    return out
 
 
 def energy_budget(ctx: Setup, st: State, pieces=None) -> dict:
