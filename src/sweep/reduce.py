@@ -515,8 +515,8 @@ def reduce_cube(cube_path, out=None, **kwargs) -> Path:
 
 
 def load_observables(cube_or_obs, *, recompute: bool = False, **kwargs) -> xr.Dataset:
-    """Observables for a cube path (its companion store when present and matching, else lazily
-    computed) or for an observables store path directly."""
+    """Observables for a cube path (its companion store when present and matching the cube's
+    spec hash and status array, else lazily computed) or for an observables store path."""
     p = Path(cube_or_obs)
     ds = open_cube(p)
     if "nuLnu_obs" not in ds:  # already an observables store
@@ -524,6 +524,10 @@ def load_observables(cube_or_obs, *, recompute: bool = False, **kwargs) -> xr.Da
     comp = observables_path(p)
     if comp.exists() and not recompute and not kwargs:
         obs = open_cube(comp)
-        if obs.attrs.get("cube_spec_sha256") == ds.attrs.get("spec_sha256"):
+        same = obs.attrs.get("cube_spec_sha256") == ds.attrs.get("spec_sha256")
+        if same and "status" in ds and "status" in obs:  # stale after a resume/append?
+            same = (obs["status"].shape == ds["status"].shape
+                    and bool((obs["status"].values == ds["status"].values).all()))
+        if same:
             return obs
     return compute_observables(ds, **kwargs)
