@@ -114,3 +114,19 @@ def test_athena_test1():
     assert fig[0] <= 0.03
     assert fig[1] <= 0.10
     assert fig[2] <= 0.03
+
+
+def test_strong_cascade_converges_to_same_fixed_point():
+    """A pair-cascade blob (γγ pair power 2× the injected power): Anderson-accelerated and plain
+    damped iterations reach the same steady state (photons above 1e-6 of the peak within 3e-4
+    dex, i.e. a few times the tolerance) and the energy balance closes within 1e-3."""
+    blob = Blob(R=1e15, B=1.0, ppd=10, injections=[Injection("e", "power_law", p=2.0, gamma_min=10,
+                                                             gamma_max=1e7, luminosity=1e46)])
+    a = solve(blob, tol=1e-5)
+    b = solve(blob, tol=1e-5, accel=0, max_iter=2000)
+    assert a.converged and b.converged
+    assert a.energy["gamma_gamma_pairs"] > a.energy["injected"]
+    sel = a.nuLnu > 1e-6 * a.nuLnu.max()
+    assert np.max(np.abs(np.log10(a.nuLnu[sel] / b.nuLnu[sel]))) < 3e-4
+    assert abs(a.energy_balance - 1) < 1e-3
+    assert a.iterations < b.iterations

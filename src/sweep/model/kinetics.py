@@ -456,14 +456,14 @@ def _residual(new, old, weight, floor):
 
 
 def solve(blob: Blob, *, tol: float = 1e-4, max_iter: int = 300, floor: float = 1e-10,
-          grids: Grids | None = None, ctx: Setup | None = None) -> SteadyState:
+          grids: Grids | None = None, ctx: Setup | None = None, accel: int = 5) -> SteadyState:
     """Solve the blob to its steady state (see module docstring). Never raises on a physics
     failure: the status says what happened."""
     t0 = time.perf_counter()
     try:
         if ctx is None:
             ctx = setup(blob, grids)
-        return _iterate(ctx, tol, max_iter, floor, t0)
+        return _iterate(ctx, tol, max_iter, floor, t0, accel)
     except Exception as exc:  # noqa: BLE001 - reported via status
         g = ctx.grids if ctx is not None else None
         nan = np.full(len(g.x), np.nan) if g is not None else np.array([])
@@ -475,7 +475,39 @@ def solve(blob: Blob, *, tol: float = 1e-4, max_iter: int = 300, floor: float = 
                            energy={}, runtime_s=time.perf_counter() - t0, grids=g)
 
 
-def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
+class _Anderson:
+    """Anderson acceleration (type II, depth m) of the fixed-point map on log n_ph (Walker & Ni
+    2011).  The history restarts whenever the set of bins it works on changes."""
+
+    def __init__(self, m: int):
+        self.m = m
+        self.reset()
+
+    def reset(self):
+        self.mask = None
+        self.ys: list = []
+        self.gs: list = []
+
+    def step(self, y: np.ndarray, g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.mask is None or self.mask.shape != mask.shape or not np.array_equal(mask, self.mask):
+            self.reset()
+            self.mask = mask.copy()
+        self.ys.append(y)
+        self.gs.append(g)
+        if len(self.ys) > self.m + 1:
+            self.ys.pop(0)
+            self.gs.pop(0)
+        if len(self.ys) < 2:
+            return g
+        f = [gi - yi for gi, yi in zip(self.gs, self.ys)]
+        dF = np.column_stack([f[i + 1] - f[i] for i in range(len(f) - 1)])
+        dG = np.column_stack([self.gs[i + 1] - self.gs[i] for i in range(len(f) - 1)])
+        coef, *_ = np.linalg.lstsq(dF, f[-1], rcond=1e-10)
+        y_new = g - dG @ coef
+        return g + np.clip(y_new - g, -3.0, 3.0)  # at most a factor e³ beyond the plain step
+
+
+def _iterate(ctx: Setup, tol, max_iter, floor, t0, accel=5) -> SteadyState:
     g = ctx.grids
     nx = len(ctx.x)
     st = State(n_ph=np.zeros(nx), F=np.zeros(len(ctx.gf)), M=np.zeros(len(g.gamma)),
@@ -484,8 +516,10 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
     last = None
     history = []
     res_prev = np.inf
+    res_best = np.inf
     res = np.inf
     converged = False
+    aa = _Anderson(accel) if accel > 0 else None
     it = 0
     for it in range(1, max_iter + 1):
         terms = _gather(ctx, st)
@@ -504,18 +538,38 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0) -> SteadyState:
             st.n_ph = n_new
             converged = True
             break
-        if res > res_prev:
+        worse = res > res_prev
+        if worse:
             omega = max(0.5 * omega, 0.05)
         else:
             omega = min(1.0, 1.5 * omega)
         res_prev = res
-        if omega >= 1.0 or it == 1:
+        if it == 1 or not np.isfinite(res):
+            st.n_ph = n_new
+            continue
+        w_new = n_new * ctx.x**2
+        w_old = st.n_ph * ctx.x**2
+        wmax = w_new.max()
+        mask = (w_new > 1e-25 * wmax) & (w_old > 1e-25 * wmax)
+        if aa is not None and res < 1.5 * res_best and mask.any():
+            # accelerated step on log n (bins outside the mask take the plain update)
+            y = np.log(st.n_ph[mask])
+            gl = np.log(n_new[mask])
+            upd = n_new.copy()
+            upd[mask] = np.exp(aa.step(y, gl, mask))
+            st.n_ph = upd
+        elif omega >= 1.0:
+            if aa is not None:
+                aa.reset()
             st.n_ph = n_new
         else:
+            if aa is not None:
+                aa.reset()
             both = (n_new > 0) & (st.n_ph > 0)
             upd = n_new.copy()
             upd[both] = np.exp(np.log(st.n_ph[both]) + omega * (np.log(n_new[both]) - np.log(st.n_ph[both])))
             st.n_ph = upd
+        res_best = min(res_best, res)
     out = _result(ctx, st, it, res, converged, tol, t0, last)
     out.history = history
     return out
