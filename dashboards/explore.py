@@ -1,4 +1,5 @@
-"""Servable entry of the sweep explorer: ``panel serve dashboards/explore.py [--port N] --args CUBE`` (panel options before ``--args``).
+"""Servable entry of the sweep explorer:
+``panel serve dashboards/explore.py [--port N] --args CUBE`` (panel options before ``--args``).
 
 The app lives in ``sweep.dashboard`` (``build_app``); ``sweep explore CUBE`` serves the same app.
 Options after the cube: ``--catalog 4lac|3lac|none``, ``--catalog-dir DIR``.
