@@ -25,8 +25,11 @@ Design
 * Steady state: fixed-point (Picard) iteration on the stationary equations
       photons n → [b(n), Q_γγ(n)] → pairs (exact sweep) → [ε̇(N, n), sinks(N, n)] → n'
   with the γγ coupling, IC on the blob's own photons (SSC, all orders) and SSA inside the loop.
-  Updates are under-relaxed in log space (ω halves when the residual grows, up to 1 again when it
-  falls).  Convergence test: the fixed-point residual
+  The state is the photon field (pairs and extension species are functions of it).  Updates use
+  Anderson acceleration (depth ``accel`` = 5, on log n over bins above 1e-25 of the peak; Walker &
+  Ni 2011); if the residual exceeds 1.5× the best so far, the history is dropped and a plain step
+  under-relaxed in log space is taken (ω halves when the residual grows, recovers when it falls).
+  Convergence test: the fixed-point residual
       r = max |log10(G(s)/s)|  over photon bins with νL_ν > floor·max and pair cells with
           γ²n > floor·max   (floor = 1e-10)
   must fall below ``tol`` (default 1e-4).  A run that stops at ``max_iter`` returns
