@@ -210,16 +210,111 @@ def _grid_key(ppd, *grids):
     return (ppd,) + tuple((int(round(math.log10(g[0]) * ppd * 2)), len(g)) for g in grids)
 
 
-def _build_bh(x, gpf, ge, pair_spectrum):
+# Canonical lattice of the per-ppd tables: photons/secondaries x = 10^{k/ppd}, k from
+# _CANON_X[0]·ppd to _CANON_X[1]·ppd; proton faces 10^{(c+½)/ppd}, c from 0 to _CANON_P·ppd.
+# BH and pγ kernels depend on the grids only through lattice index sums (rows: κ, η ∝ x γ_p) and
+# differences (columns: u = γ_e/γ_p, ξ = E/E_p), so one table per ppd serves every run whose
+# grids lie on the lattice: a run's kernels are row/column slices of it (``_slice_pg``,
+# ``_slice_bh``; tested equal to a direct build).  Grids reaching beyond it are built directly.
+_CANON_X = (-10, 17)
+_CANON_P = 13
+_CANON: dict = {}
+
+
+def _canon_grids(ppd):
+    x = lattice(_CANON_X[0] * ppd, (_CANON_X[1] - _CANON_X[0]) * ppd + 1, ppd)
+    gpf = lattice(0, _CANON_P * ppd, ppd, 0.5)
+    return x, gpf
+
+
+def _canonical(kind, ppd, *opts):
+    key = (kind, ppd) + opts
+    hit = _CANON.get(key)
+    if hit is None:
+        from .processes import bethe_heitler as bh
+        from .processes import photopion as pg
+
+        x, gpf = _canon_grids(ppd)
+        if kind == "bh":
+            hit = bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0])
+        else:
+            hit = pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1])
+        _CANON[key] = hit
+    return hit
+
+
+def _rows(kc, k0a, nxa, p0a, npa, ppd):
+    """(h_lo, n_rows) of a run's kernel rows inside the canonical table, or None if outside."""
+    hlo_c = _CANON_X[0] * ppd + kc.h_lo  # absolute lattice index sum of canonical row 0
+    h_lo = hlo_c - (k0a + p0a)
+    nh = (k0a + nxa - 1) + (p0a + npa - 1) - hlo_c + 1
+    if nh > kc.K.size or kc.h_lo <= 0:  # (rows below canonical row 0 are below threshold)
+        return None
+    return h_lo, max(nh, 0)
+
+
+def _slice_bh(kc, g, gpf):
+    """BetheHeitlerKernels of the run's grids (photons g.x, proton faces gpf, pairs g.gamma) cut
+    from the canonical table ``kc`` (None if the grids leave it)."""
+    from .processes.bethe_heitler import log_bin_widths
+
+    ppd = g.ppd
+    rows = _rows(kc, g.k0, len(g.x), g.p0, len(gpf), ppd)
+    if rows is None:
+        return None
+    h_lo, nh = rows
+    k0c = _CANON_X[0] * ppd
+    ntab = min(kc.T.shape[0], nh)
+    shift = (0 - g.p0) - (k0c - 0)  # (y0 − p0) of the run minus that of the canonical table
+    return dataclasses.replace(
+        kc, x=g.x, dx=log_bin_widths(g.x), gamma_p=gpf, dgamma_p=log_bin_widths(gpf),
+        gamma_e=g.gamma, dgamma_e=log_bin_widths(g.gamma), h_lo=h_lo, kappa=kc.kappa[:nh],
+        K=kc.K[:nh], T=np.ascontiguousarray(kc.T[:ntab]) if kc.T.shape[0] else kc.T,
+        m_lo=kc.m_lo - shift, m_start=kc.m_start[:ntab], m_stop=kc.m_stop[:ntab],
+        ka08_over_phi=kc.ka08_over_phi[:ntab], pair_rate=kc.pair_rate[:nh],
+        k_shift=kc.k_shift[:nh] - shift, w_hi=kc.w_hi[:nh])
+
+
+def _slice_pg(kc, g, gpf):
+    """PhotopionKernels of the run's grids (photons g.x, faces gpf, pairs g.gamma, ν g.x_nu)."""
+    from .processes.photopion import SecondaryTable, log_bin_widths
+
+    ppd = g.ppd
+    rows = _rows(kc, g.k0, len(g.x), g.p0, len(gpf), ppd)
+    if rows is None:
+        return None
+    h_lo, nh = rows
+    k0c = _CANON_X[0] * ppd
+
+    def tab(t, y, y0):
+        m_lo = t.m_lo + (k0c - 0) - (y0 - g.p0)
+        return SecondaryTable(t.species, np.ascontiguousarray(t.T[:, :nh]), int(m_lo), y, log_bin_widths(y))
+
+    return dataclasses.replace(
+        kc, x=g.x, dx=log_bin_widths(g.x), gamma_p=gpf, dgamma_p=log_bin_widths(gpf), h_lo=h_lo,
+        eta=kc.eta[:nh], K=kc.K[:nh], ka08_over_sigmakappa=kc.ka08_over_sigmakappa[:nh],
+        photons=tab(kc.photons, g.x, g.k0), pairs=tab(kc.pairs, g.gamma, 0),
+        neutrinos=tab(kc.neutrinos, g.x_nu, g.n0))
+
+
+def _build_bh(g, gpf, pair_spectrum, canonical=True):
     from .processes import bethe_heitler as bh
 
-    return bh.build_bethe_heitler_kernels(x, gpf, ge, pair_spectrum=pair_spectrum)
+    if canonical:
+        k = _slice_bh(_canonical("bh", g.ppd, pair_spectrum), g, gpf)
+        if k is not None:
+            return k
+    return bh.build_bethe_heitler_kernels(g.x, gpf, g.gamma, pair_spectrum=pair_spectrum)
 
 
-def _build_pg(x, gpf, ge, xnu, xi_min, loss_model="sigma_kappa"):
+def _build_pg(g, gpf, xi_min, loss_model="sigma_kappa", canonical=True):
     from .processes import photopion as pg
 
-    k = pg.build_photopion_kernels(x, gpf, ge, xnu, xi_min=xi_min, loss_model=loss_model)
+    k = None
+    if canonical:
+        k = _slice_pg(_canonical("pg", g.ppd, xi_min, loss_model), g, gpf)
+    if k is None:
+        k = pg.build_photopion_kernels(g.x, gpf, g.gamma, g.x_nu, xi_min=xi_min, loss_model=loss_model)
     T_all = np.concatenate([k.photons.T, k.pairs.T, k.neutrinos.T], axis=0) if (
         k.photons.T.shape[2] == k.pairs.T.shape[2] == k.neutrinos.T.shape[2]) else None
     if T_all is not None:
@@ -228,9 +323,7 @@ def _build_pg(x, gpf, ge, xnu, xi_min, loss_model="sigma_kappa"):
         h_f = min(_frozen_row(t.T, k.K) for t in (k.photons, k.pairs, k.neutrinos))
     tabs = {"photons": _pg_tab(k.photons, k.K, h_f), "pairs": _pg_tab(k.pairs, k.K, h_f)}
     for s, sp in enumerate(k.neutrinos.species):
-        one = dataclasses.replace(k.neutrinos, T=k.neutrinos.T[s:s + 1])
-        tabs[sp] = _pg_tab(one, k.K, h_f)
-    # energy fraction per row carried by each group (diagnostics / bookkeeping)
+        tabs[sp] = _pg_tab(dataclasses.replace(k.neutrinos, T=k.neutrinos.T[s:s + 1], Tsum=None), k.K, h_f)
     return {"kernels": k, "h_f": h_f, "tabs": tabs}
 
 
@@ -356,10 +449,9 @@ class ProtonExtension:
             K, G, b_syn = None, None, np.zeros(len(gpf))
         key = _grid_key(ppd, ctx.x, gpf, g.gamma, g.x_nu)
         bh = _cached(("bh", self.bh_pair_spectrum) + key,
-                     lambda: _build_bh(ctx.x, gpf, g.gamma, self.bh_pair_spectrum)) if self.bethe_heitler else None
+                     lambda: _build_bh(g, gpf, self.bh_pair_spectrum)) if self.bethe_heitler else None
         pg = _cached(("pg", self.xi_min, self.pg_loss_model) + key,
-                     lambda: _build_pg(ctx.x, gpf, g.gamma, g.x_nu, self.xi_min, self.pg_loss_model)
-                     ) if self.photopion else None
+                     lambda: _build_pg(g, gpf, self.xi_min, self.pg_loss_model)) if self.photopion else None
         ctx.extra["hadronic"] = HadronicSetup(
             gp=gp, gpf=gpf, dEp=np.diff(gp), dgp=cell_widths(gp, ppd), q_p=q,
             t_esc=self.t_esc * blob.R / const.c, b_syn=b_syn, K_syn=K, G_ssa=G, bh=bh, pg=pg,
