@@ -86,7 +86,7 @@ def _bin_integrals(Gam, ea, eb, glx, glw):
 
 
 @njit(cache=True)
-def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw):
+def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw, m_first):
     nm = m_hi - m_lo + 1
     tab = np.zeros((nm, width))
     lmin = np.zeros(nm, dtype=np.int64)
@@ -96,6 +96,8 @@ def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw):
     te = np.zeros(width + 2)
     for im in range(nm):
         m = m_lo + im
+        if m < m_first:  # filled by the caller (Thomson rows are shifted copies)
+            continue
         Gam0 = 4.0 * 10.0 ** ((m + 0.5) * h)
         emax = Gam0 * 10.0 ** (0.5 * h) / (1.0 + Gam0 * 10.0 ** (0.5 * h))
         emin = qcut * emax * 10.0 ** (-1.0 * h)
@@ -160,7 +162,7 @@ def ic_table(ppd: int, m_lo: int, m_hi: int) -> tuple[np.ndarray, np.ndarray, in
     m_th = thomson_row(ppd)
     lo = min(m_lo, m_th)
     hi = max(m_hi, m_th)
-    tab, lmin = _build_table(ppd, lo, hi, width, NSUB, Q_CUT, _GL_X, _GL_W)
+    tab, lmin = _build_table(ppd, lo, hi, width, NSUB, Q_CUT, _GL_X, _GL_W, m_th)
     i_th = m_th - lo
     for i in range(i_th):
         tab[i] = tab[i_th]
