@@ -261,3 +261,39 @@ def test_canonical_tables_equal_direct_build(case):
     # canonical table keeps them (they fall off the grid), so rows differ at that level
     np.testing.assert_allclose(qa, qb, rtol=1e-6, atol=1e-9 * qb.max())
     np.testing.assert_allclose(bh.bh_loss_rate(ka, n_x), bh.bh_loss_rate(kb, n_x), rtol=1e-10)
+
+
+def test_observer_frame_neutrinos_and_peak(test4):
+    """Observer frame as for photons (model.md §5): E_obs = δE'/(1+z), (EL_E)_obs = δ⁴ E'L'_E'
+    exactly; the peak finder recovers the vertex of a log-parabola to 1e-6 dex and its integral
+    to 1e-3 (trapezoid on 20 ppd)."""
+    ss, _ = test4
+    d, z = 12.0, 0.3
+    obs = H.neutrinos_observer(ss, d, z)
+    neut = ss.extra["neutrinos"]
+    np.testing.assert_allclose(obs["energy_ev"], neut["energy_ev"] * d / (1 + z), rtol=1e-14)
+    np.testing.assert_allclose(obs["ELE"]["nu_mu"], neut["ELE"]["nu_mu"] * d**4, rtol=1e-14)
+    summ = H.neutrino_summary(ss, d, z)
+    assert summ["L_nu"] == pytest.approx(summ["L_nu_comoving"] * d**4, rel=1e-12)
+    assert summ["E_peak_ev"] == pytest.approx(summ["E_peak_ev_comoving"] * d / (1 + z), rel=1e-9)
+    # synthetic log-parabola: y = 10^{40 − 0.8 (log E − 15.37)²}
+    e = np.logspace(10, 20, 201)
+    y = 10 ** (40 - 0.8 * (np.log10(e) - 15.37) ** 2)
+    e_pk, y_pk, tot = H.neutrino_peak(e, y)
+    assert math.log10(e_pk) == pytest.approx(15.37, abs=1e-6)
+    assert math.log10(y_pk) == pytest.approx(40.0, abs=1e-6)
+    exact = 1e40 * math.log(10) * math.sqrt(math.pi / (0.8 * math.log(10)))
+    assert tot == pytest.approx(exact, rel=1e-3)
+
+
+def test_photopion_efficiency_from_run(dense):
+    """Per-target f_pγ of a run: the external field's equals the solver's own loss rate (2 %);
+    the blob's own (secondary) photons are a sub-dominant target here."""
+    blob, ss = dense
+    f = H.photopion_efficiency_from_run(ss, blob, gamma_p=np.array([1e7]))
+    assert set(f) == {"gamma_p", "synchrotron", "grey_body"}
+    j = int(np.argmin(np.abs(ss.extra["protons"]["gamma"] - 1e7)))
+    f_solver = ss.extra["protons"]["b_pg"][j] / ss.extra["protons"]["gamma"][j] * blob.R / const.c
+    assert f["grey_body"][0] + f["synchrotron"][0] == pytest.approx(f_solver, rel=0.02)
+    assert f["synchrotron"][0] < 0.1 * f["grey_body"][0]
+

@@ -678,6 +678,32 @@ def target_from_steady_state(ss, R: float) -> tuple[np.ndarray, np.ndarray]:
     return nu, np.asarray(ss.nuLnu, dtype=float) / (nu * vol * const.c / R)
 
 
+def photopion_efficiency_from_run(ss, blob, gamma_p=None) -> dict:
+    """f_pγ(γ_p) per target of a solved blob: "synchrotron" (the blob's own escaping-photon field,
+    synchrotron-dominated at the pγ-relevant energies) and each external field by its name
+    (``ExternalField.name``: e.g. disc, BLR, DT from ``cell.build_blob``).  Returns
+    {"gamma_p": γ_p, name: f_pγ, ...}; γ_p defaults to the run's proton grid."""
+    if gamma_p is None:
+        gamma_p = ss.extra["protons"]["gamma"] if "protons" in ss.extra else np.logspace(0, 10, 101)
+    targets = {"synchrotron": target_from_steady_state(ss, blob.R)}
+    for fld in blob.external_fields:
+        targets[fld.name] = (np.asarray(fld.nu, dtype=float), np.asarray(fld.u_nu, dtype=float))
+    out = {"gamma_p": np.asarray(gamma_p, dtype=float)}
+    out.update(photopion_efficiency_by_target(gamma_p, blob.R, targets))
+    return out
+
+
+def neutrino_summary(ss, doppler: float = 1.0, z_red: float = 0.0) -> dict:
+    """Observer-frame all-flavour neutrino peak energy [eV], peak E L_E [erg/s] and luminosity
+    L_ν = ∫ E L_E d ln E [erg/s] (δ⁴ boost, E(1+z)⁻¹; model.md §5), plus the comoving ones."""
+    neut = ss.extra["neutrinos"]
+    e_c, y_c, l_c = neutrino_peak(neut["energy_ev"], neut["ELE"]["all"])
+    obs = neutrinos_observer(ss, doppler, z_red)
+    e_o, y_o, l_o = neutrino_peak(obs["energy_ev"], obs["ELE"]["all"])
+    return {"E_peak_ev": e_o, "ELE_peak": y_o, "L_nu": l_o,
+            "E_peak_ev_comoving": e_c, "ELE_peak_comoving": y_c, "L_nu_comoving": l_c}
+
+
 def solve_with_protons(blob, **kw):
     """``kinetics.solve`` on the grids the extensions need (avoids building the default grids
     first); the result is identical to ``kinetics.solve(blob)``."""
@@ -687,4 +713,5 @@ def solve_with_protons(blob, **kw):
 
 
 __all__ = ["ProtonExtension", "grids_for", "solve_with_protons", "neutrinos_observer", "neutrino_peak",
-           "photopion_efficiency_by_target", "target_from_steady_state", "FLAVOURS"]
+           "neutrino_summary", "photopion_efficiency_by_target", "photopion_efficiency_from_run",
+           "target_from_steady_state", "FLAVOURS"]
