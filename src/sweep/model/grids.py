@@ -18,6 +18,8 @@ Ranges follow the injected spectra (``make_grids``):
   γ = (x + x')/2 ≤ x_max, always land on the grid, and IC photons (x₁ < γ) too;
 * x from 5·10⁻³ x_c(γ=1) (below it < 10⁻³ of the synchrotron power of the slowest pair is
   emitted) or the lowest external-field frequency, to max(γ_top, 50 x_c(γ_top), external max).
+* both ends are rounded outwards to half decades, so that runs with similar parameters share the
+  lattice-only kernel matrices cached in ``sweep.model.kinetics``.
 The hadronic extension adds ``gamma_p`` (proton Lorentz factors) and ``x_nu`` (neutrino energies
 in m_e c² units) on the same lattice; callers may widen any range with the keyword overrides
 (e.g. Bethe–Heitler pairs need γ up to ~γ_p m_p/m_e).

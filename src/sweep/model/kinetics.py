@@ -78,6 +78,7 @@ class Injection:
     (V m c² ∫γQdγ = L, evaluated as the discrete sum on the solver's grid), or an explicit
     ``q``: a callable Q(γ) [cm⁻³ s⁻¹ per unit γ] or an array of Q on ``q_gamma`` (log-log
     interpolated; zero outside).  With ``q`` given and ``luminosity`` set, Q is rescaled to it.
+    With a callable ``q``, ``gamma_max`` must bound its support (it sets the top of the grid).
     """
 
     species: str = "e"
