@@ -175,3 +175,30 @@ def test_verify_finds_damage(cube):
     status, bad = store.read_status(path)
     assert len(bad) == 1 and (status[0, 0:2] == 0).all()
     assert not store.verify(path).ok
+
+
+def test_fast_chunk_writer_matches_zarr(tmp_path):
+    """The fast whole-chunk writer must produce chunks zarr reads back exactly, edge chunks
+    (padded with the fill value) included; non-qualifying arrays fall back to zarr."""
+    loaded = parse_spec(SPEC.replace("[5, 30, 100]", "[5, 30, 100, 300, 1000]"))  # 5 = 2+2+1
+    path = tmp_path / "f.zarr"
+    info = store.prepare(path, loaded)
+    rng = np.random.default_rng(1)
+    g = store.open_group(path)
+    for reg in [(slice(1, 2), slice(4, 5)), (slice(0, 1), slice(2, 4))]:  # edge chunk, full chunk
+        for name in ("nuLnu_obs", "ELE_nu_obs", "B", "iterations", "status"):
+            shape = tuple(s.stop - s.start for s in reg) + g[name].shape[2:]
+            vals = (rng.integers(0, 4, shape) if g[name].dtype.kind in "iu" else rng.random(shape)
+                    ).astype(g[name].dtype)
+            assert store._fast_write(path, name, reg, vals)
+            np.testing.assert_array_equal(store.open_group(path)[name][reg], vals)
+    assert not store._fast_write(path, "message", (slice(0, 1), slice(0, 2)), np.array([["a", "b"]], object))
+    # not one whole chunk: refused (zarr would have to merge)
+    assert not store._fast_write(path, "B", (slice(0, 1), slice(1, 3)), np.ones((1, 2)))
+    # after an append (resize) the metadata cache sees the new shape
+    more = parse_spec(SPEC.replace("[5, 30, 100]", "[5, 30, 100, 300, 1000, 3000]"))
+    store.prepare(path, more, append=True)
+    vals = np.full((1, 2), 7.0)
+    assert store._fast_write(path, "B", (slice(0, 1), slice(4, 6)), vals)
+    np.testing.assert_array_equal(store.open_group(path)["B"][0, 4:6], [7.0, 7.0])
+    assert not list(path.rglob("*.partial"))

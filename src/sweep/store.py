@@ -508,26 +508,117 @@ def put_result(data: RegionData, local: tuple[int, ...], res: CellResult,
 
 
 def write_region(path: str | Path, data: RegionData) -> None:
-    """Write every variable of the region, concurrently (zarr's async API), then ``status``
-    last (the commit record)."""
+    """Write every variable of the region, ``status`` last (the commit record).
+
+    Numeric variables with the cube's own codecs (bytes + zstd, regular grid, '/' keys) take a
+    fast path that encodes each whole chunk with numcodecs and writes it atomically (temporary
+    file + rename, like zarr's LocalStore); it costs ~0.1 ms per chunk where zarr's generic
+    ``setitem`` costs ~1 ms, which matters for small tasks (docs/engine.md §5). Anything else
+    (the string ``message``, other codecs, other stores) goes through zarr."""
     from zarr.core.sync import sync
 
-    sync(_write_region_async(str(path), data))
+    root = Path(path)
+    slow = []
+    for name in variable_names():
+        if name == "status":
+            continue
+        if not _fast_write(root, name, data.region, data.arrays[name]):
+            slow.append(name)
+    if slow:
+        sync(_write_region_async(str(path), data, slow))
+    if not _fast_write(root, "status", data.region, data.arrays["status"]):
+        sync(_write_region_async(str(path), data, ["status"]))
 
 
-async def _write_region_async(path: str, data: RegionData) -> None:
+_META_CACHE: dict[tuple[str, int], Any] = {}
+
+
+def _fast_meta(root: Path, name: str):
+    """(shape, chunk_shape, dtype, fill, zstd level) when the array qualifies for the fast path,
+    else None. Cached per (file, mtime) so an append (resize) is seen."""
+    mpath = root / name / "zarr.json"
+    try:
+        st = mpath.stat()
+    except OSError:
+        return None
+    key = (str(mpath), st.st_mtime_ns)
+    if key in _META_CACHE:
+        return _META_CACHE[key]
+    out = None
+    try:
+        meta = json.loads(mpath.read_text())
+        codecs = meta.get("codecs", [])
+        dtype = np.dtype(meta["data_type"])
+        ok = (meta.get("chunk_grid", {}).get("name") == "regular"
+              and meta.get("chunk_key_encoding", {}).get("name") == "default"
+              and meta["chunk_key_encoding"].get("configuration", {}).get("separator", "/") == "/"
+              and not meta.get("storage_transformers")
+              and len(codecs) == 2 and codecs[0]["name"] == "bytes"
+              and codecs[0].get("configuration", {}).get("endian", "little") == "little"
+              and codecs[1]["name"] == "zstd" and dtype.kind in "fiu")
+        if ok:
+            fill = meta["fill_value"]
+            fill = float(fill) if isinstance(fill, str) else fill  # "NaN", "Infinity"
+            out = (tuple(meta["shape"]), tuple(meta["chunk_grid"]["configuration"]["chunk_shape"]),
+                   dtype, fill, int(codecs[1].get("configuration", {}).get("level", 0)),
+                   bool(codecs[1].get("configuration", {}).get("checksum", False)))
+    except (KeyError, TypeError, ValueError):
+        out = None
+    _META_CACHE[key] = out
+    return out
+
+
+def _fast_write(root: Path, name: str, region: tuple[slice, ...], values: np.ndarray) -> bool:
+    """Write one whole chunk of ``name`` (grid region + every spectral index). False when the
+    array does not qualify (the caller then uses zarr)."""
+    import uuid
+
+    from numcodecs import Zstd
+
+    m = _fast_meta(root, name)
+    if m is None:
+        return False
+    shape, chunks, dtype, fill, level, checksum = m
+    values = np.asarray(values)
+    full = tuple(region) + tuple(slice(0, n) for n in shape[len(region):])
+    coords = []
+    for sl, c, n in zip(full, chunks, shape):
+        if sl.start % c or not (sl.stop - sl.start == c or (sl.stop == n and sl.stop - sl.start < c)):
+            return False  # not exactly one chunk
+        coords.append(sl.start // c)
+    if values.shape != tuple(sl.stop - sl.start for sl in full):
+        return False
+    if values.shape != chunks:  # edge chunk: zarr stores it full size, padded with the fill
+        buf = np.full(chunks, fill, dtype=dtype)
+        buf[tuple(slice(0, k) for k in values.shape)] = values
+    else:
+        buf = values
+    raw = np.ascontiguousarray(buf, dtype=dtype.newbyteorder("<")).tobytes()
+    blob = Zstd(level=level, checksum=checksum).encode(raw)
+    target = root / name / "c" / Path(*[str(c) for c in coords])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.partial")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return True
+
+
+async def _write_region_async(path: str, data: RegionData, names: list[str]) -> None:
+    """zarr's generic path, concurrently (async API) for the given variables."""
     import asyncio
 
     import zarr.api.asynchronous as za
 
     g = await za.open_group(store=path, mode="r+", use_consolidated=False)
-    names = [n for n in variable_names() if n != "status"]
     arrays = await asyncio.gather(*(g.getitem(n) for n in names))
     values = [np.asarray(data.arrays[n], dtype=object) if n == "message" else data.arrays[n]
               for n in names]
     await asyncio.gather(*(a.setitem(data.region, v) for a, v in zip(arrays, values)))
-    status = await g.getitem("status")
-    await status.setitem(data.region, data.arrays["status"])
 
 
 async def _read_region_async(path: str, region, names: list[str]) -> list[np.ndarray]:
