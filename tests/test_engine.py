@@ -271,3 +271,35 @@ def test_cli_existing_scheduler_address(client, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "computing 8 cells" in r.stdout and (tmp_path / "s.performance.html").exists()
     assert store.verify(tmp_path / "s.zarr").ok
+
+
+def test_ctrl_c_keeps_finished_chunks_and_resumes(tmp_path):
+    """SIGINT (Ctrl-C) of `sweep submit`: exit 130, finished chunks kept, lock released, metadata
+    consolidated (the cube verifies), and a resubmit finishes the rest."""
+    spec = tmp_path / "i.yaml"
+    spec.write_text(SPEC.replace("[5, 30, 100, 300]", "[20, 30, 40, 60, 80, 100]").replace(
+        "output: {chunks: {z_diss: 2}}", f"output: {{path: {tmp_path / 'i.zarr'}, chunks: {{z_diss: 1}}}}"))
+    env = {**os.environ, "SWEEP_FAKE_SLEEP": "0.4"}
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cube = tmp_path / "i.zarr"
+    t0 = time.time()
+    while time.time() - t0 < 90:
+        if (cube / "zarr.json").exists():
+            try:
+                if (store.read_status(cube)[0] == CellStatus.DONE).sum() >= 2:
+                    break
+            except Exception:  # noqa: BLE001
+                pass
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    assert not Path(str(cube) + ".lock").exists()
+    status = store.read_status(cube)[0]
+    assert (status == CellStatus.PENDING).sum() > 0, "interrupted too late"
+    assert store.verify(cube).ok
+    xr.open_zarr(cube)  # consolidated metadata present and valid
+    r = subprocess.run(cmd, env={**env, "SWEEP_FAKE_SLEEP": "0"}, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and (_status(cube) == CellStatus.DONE).all()
