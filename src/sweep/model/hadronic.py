@@ -397,9 +397,9 @@ class ProtonExtension:
         bounded by γ_p m_p/m_e: e± and π⁰ photons by the pairs/photons tops, neutrinos too)."""
         top = self.gamma_top()
         sec = top / ME_OVER_MP
-        nu_lo = max(self.xi_min * max(self.gamma_min, 1.0) / ME_OVER_MP, 1e-6)
-        return dict(gamma_p_range=(self.gamma_min, top), x_nu_range=(nu_lo, sec),
-                    gamma_max=sec, x_max=sec)
+        nu_lo = max(self.xi_min / ME_OVER_MP, 1e-6)
+        # protons from γ = 1 (as the pairs): cooled protons stay on the grid whatever γ_min is
+        return dict(gamma_p_range=(1.0, top), x_nu_range=(nu_lo, sec), gamma_max=sec, x_max=sec)
 
     def _covers(self, g, req) -> bool:
         if g.gamma_p is None or g.x_nu is None:
