@@ -297,3 +297,17 @@ def test_photopion_efficiency_from_run(dense):
     assert f["grey_body"][0] + f["synchrotron"][0] == pytest.approx(f_solver, rel=0.02)
     assert f["synchrotron"][0] < 0.1 * f["grey_body"][0]
 
+
+def test_cell_photopion_efficiency_per_target():
+    """Jet-model cell (baseline, z = 30 R_s): f_pγ per target (synchrotron, disc, BLR, DT) at
+    γ'_p,max; their sum equals the solver's own f_pγ on all targets within 3 % (targets add
+    linearly; the per-target integral is unbinned, the solver's binned on its grid). At 30 R_s
+    the blob's synchrotron photons dominate (model.md §5, Eq. 30 discussion)."""
+    r = H.cell_photopion_efficiency({"z_diss": 30.0, "z_unit": "Rs"})
+    assert r["status"] == "converged"
+    at = r["at_gamma_max_p"]
+    assert {"synchrotron", "disc", "blr", "dt"} <= set(at)
+    total = sum(v for k, v in at.items() if k != "solver_total")
+    assert total == pytest.approx(at["solver_total"], rel=0.03)
+    assert at["synchrotron"] > max(at["disc"], at["blr"], at["dt"])
+
