@@ -73,7 +73,7 @@ def test_calibration_times_one_cell():
     ls = parse_spec(SPEC)
     c = calibrate(ls, configured(SWEEP_FAKE_SLEEP=0.05))
     assert c.seconds >= 0.05 and c.status == "done"
-    assert "sigma0=30" in c.source
+    assert "sigma0=60" in c.source and "first call" in c.source  # timed cell ≠ warm-up cell
 
 
 def test_cli_plan_submits_nothing(tmp_path):

@@ -90,37 +90,45 @@ class Calibration:
     first_call_s: float = 0.0  # the first call in a fresh process (numba cache loading etc.)
 
 
-def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 3) -> Calibration:
-    """Time the real model on one cell near the middle of the grid, in this process.
+def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 4) -> Calibration:
+    """Time the model on cells of the grid, in this process.
 
-    The cell runs twice: the first call loads the compiled numba kernels (paid once per worker
-    process, added to the wall-time estimate), the second is the per-cell figure. Invalid cells
-    return at once, so up to ``max_tries`` cells are tried until one is not invalid."""
+    The first call (a cell near the middle of the grid) loads the compiled numba kernels: paid
+    once per worker process, it is added to the wall-time estimate. The per-cell figure is the
+    time of a *different* cell (so no per-parameter cache of the model can flatter it); invalid
+    cells return at once and are skipped, up to ``max_tries`` cells."""
     from sweep.spec import cell_parameters
 
     spec = loaded.spec
     fn = cell_fn or _default_cell_fn()
     dims = spec.dims()
     shape = [d.size for d in dims]
-    candidates = [tuple(n // 2 for n in shape), tuple(n - 1 for n in shape), tuple(0 for _ in shape)]
-    last = None
-    first = None
-    for idx in candidates[:max_tries]:
-        params = cell_parameters(spec, idx, dims)
+    cands = [tuple(n // 2 for n in shape), tuple(n - 1 for n in shape), tuple(n // 4 for n in shape),
+             tuple((3 * n) // 4 for n in shape), tuple(0 for _ in shape)]
+    seen = []
+    for c in cands:
+        if c not in seen:
+            seen.append(c)
+    first_idx = seen[0]
+    t0 = time.perf_counter()
+    res = fn(cell_parameters(spec, first_idx, dims), spec.model)
+    first = time.perf_counter() - t0
+    first_status = CellStatus(res.status).name.lower()
+    for idx in seen[1:max_tries + 1]:
         t0 = time.perf_counter()
-        res = fn(params, spec.model)
+        res = fn(cell_parameters(spec, idx, dims), spec.model)
         dt = time.perf_counter() - t0
-        if first is None:
-            first = dt
-        if res.status == CellStatus.INVALID:
-            last = Calibration(dt, f"calibration run of one cell ({_label(dims, idx)})", "invalid", first)
-            continue
+        if res.status != CellStatus.INVALID:
+            return Calibration(dt, f"calibration run of one cell ({_label(dims, idx)}; first call "
+                                   f"{first:.3g} s)", CellStatus(res.status).name.lower(), first)
+    if first_status != "invalid":  # every other candidate was invalid: time the first again
         t0 = time.perf_counter()
-        res = fn(params, spec.model)
+        res = fn(cell_parameters(spec, first_idx, dims), spec.model)
         dt = time.perf_counter() - t0
-        return Calibration(dt, f"calibration run of one cell ({_label(dims, idx)}; first call "
-                               f"{first:.3g} s)", CellStatus(res.status).name.lower(), first)
-    return last
+        return Calibration(dt, f"calibration run of one cell ({_label(dims, first_idx)}, second call)",
+                           CellStatus(res.status).name.lower(), first)
+    return Calibration(first, f"calibration cells were all invalid ({_label(dims, first_idx)})",
+                       "invalid", first)
 
 
 def _label(dims: list[Dim], idx) -> str:
