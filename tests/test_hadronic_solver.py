@@ -191,8 +191,9 @@ def test_athena_test4_regression(test4):
     assert fig["neutrinos_median"] <= 0.26
 
 
-@pytest.mark.xfail(strict=True, reason="issue-5 targets not reached: ATHEνA's pγ yield is ~0.6x and "
-                   "its BH pair synchrotron ~1.4x this model's (docs/hadronic-solver.md)")
+@pytest.mark.xfail(strict=True, reason="issue-5 targets not reached: ATHEνA's pγ yield is ~0.6x this "
+                   "model's and its BH pair spectrum much narrower than Blumenthal/KA08 "
+                   "(docs/hadronic-solver.md §3)")
 def test_athena_test4_issue_targets(test4):
     """Issue 5 req. 6 targets: photons median ≤ 0.03 / max ≤ 0.10 dex, neutrinos median ≤ 0.05 dex."""
     _, fig = test4
