@@ -63,15 +63,24 @@ def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str):
     from distributed import Client
 
     Path(log_directory).mkdir(parents=True, exist_ok=True)
-    os.chmod(log_directory, 0o1777)  # written by the job's user (maybe not us)
+    try:
+        os.chmod(log_directory, 0o1777)  # written by the job's user (maybe not us)
+    except PermissionError:
+        pass  # not ours: its owner decides
     procs = cfg.processes or cfg.cores
+    extra = ["--death-timeout", "120"]
+    wall = _walltime_seconds(cfg.walltime)
+    if wall >= 20 * 60:
+        # retire workers gracefully 5 min before the walltime (their tasks move elsewhere and
+        # adaptive scaling starts a replacement job) instead of being killed mid-task
+        extra += ["--lifetime", f"{wall - 300}s", "--lifetime-stagger", "60s"]
     kwargs: dict[str, Any] = dict(
         queue=cfg.queue, account=cfg.account, walltime=cfg.walltime, cores=cfg.cores,
         memory=cfg.memory, processes=procs, job_extra_directives=list(cfg.job_extra_directives),
         log_directory=log_directory, python=cfg.python or sys.executable,
         scheduler_options={"port": cfg.scheduler_port,
                            "dashboard_address": f":{cfg.dashboard_port}"},
-        worker_extra_args=["--death-timeout", "120"],
+        worker_extra_args=extra,
     )
     if cfg.local_directory:
         kwargs["local_directory"] = cfg.local_directory
@@ -89,6 +98,19 @@ def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str):
     tunnel = f"ssh -N -L {port}:localhost:{port} {getpass.getuser()}@{host}"
     return cluster, client, ClusterInfo("slurm", link, tunnel,
                                         {"job_script": cluster.job_script()})
+
+
+def _walltime_seconds(walltime: str) -> int:
+    """'D-HH:MM:SS', 'HH:MM:SS' or 'HH:MM' (as validated by the spec) in seconds."""
+    days = 0
+    if "-" in walltime:
+        d, walltime = walltime.split("-", 1)
+        days = int(d)
+    parts = [int(x) for x in walltime.split(":")]
+    if len(parts) == 2:
+        parts.append(0)
+    h, m, sec = parts
+    return ((days * 24 + h) * 60 + m) * 60 + sec
 
 
 def address_client(address: str):

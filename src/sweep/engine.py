@@ -171,6 +171,10 @@ class LockedError(RuntimeError):
     pass
 
 
+class ClusterStartError(RuntimeError):
+    pass
+
+
 @contextlib.contextmanager
 def cube_lock(path: Path):
     """One client per cube: ``<cube>.lock`` holds host and pid; a stale lock (dead pid on this
@@ -261,7 +265,11 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
 
         own_cluster = own_client = None
         if client is None:
-            own_cluster, client, cinfo = clusters.start(spec, which, path)
+            try:
+                own_cluster, client, cinfo = clusters.start(spec, which, path)
+            except Exception as exc:  # noqa: BLE001 - reported to the user, cube untouched
+                raise ClusterStartError(f"could not start the {which} cluster: "
+                                        f"{type(exc).__name__}: {exc}") from exc
             own_client = client
             result.dashboard = cinfo.dashboard
             console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
@@ -323,36 +331,60 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
 
     total = sum(t.n_cells for t in tasks)
     t0 = time.perf_counter()
-    futures = {}
-    for prio, t in enumerate(tasks):
-        f = client.submit(run_task, str(path), t.region, spec, dims, rerun, cell_fn,
-                          key=f"{t.key}-{os.getpid()}-{time.time_ns()}", pure=False,
-                          retries=spec.retries, priority=-prio)
-        futures[f] = t
-    result.counts = {s.name.lower(): 0 for s in CellStatus}
-    with Progress(total, console, enabled=progress) as bar:
-        for fut in as_completed(list(futures)):
-            task = futures.pop(fut)
-            try:
-                out = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
-                reason = _reason(exc, spec)
-                n = store.mark_failed(path, task.region, reason, rerun)
-                result.failed_tasks.append(f"{task.key}: {reason}")
-                result.counts["failed"] += n
-                result.computed += n
-                bar.advance(0, n)
-                console.print(f"task {task.key} failed: {reason}", highlight=False)
-                continue
-            for k, v in out["counts"].items():
-                result.counts[k] += v
-            result.computed += out["computed"]
-            result.model_s += out["model_s"]
-            result.write_s += out["write_s"]
-            result.task_s += out["task_s"]
-            n_fail = out["counts"]["failed"]
-            bar.advance(out["computed"] - n_fail, n_fail)
+    stop = _watchdog(client, console)
+    try:
+        futures = {}
+        for prio, t in enumerate(tasks):
+            f = client.submit(run_task, str(path), t.region, spec, dims, rerun, cell_fn,
+                              key=f"{t.key}-{os.getpid()}-{time.time_ns()}", pure=False,
+                              retries=spec.retries, priority=-prio)
+            futures[f] = t
+        result.counts = {s.name.lower(): 0 for s in CellStatus}
+        with Progress(total, console, enabled=progress) as bar:
+            for fut in as_completed(list(futures)):
+                task = futures.pop(fut)
+                try:
+                    out = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
+                    reason = _reason(exc, spec)
+                    n = store.mark_failed(path, task.region, reason, rerun)
+                    result.failed_tasks.append(f"{task.key}: {reason}")
+                    result.counts["failed"] += n
+                    result.computed += n
+                    bar.advance(0, n)
+                    console.print(f"task {task.key} failed: {reason}", highlight=False)
+                    continue
+                for k, v in out["counts"].items():
+                    result.counts[k] += v
+                result.computed += out["computed"]
+                result.model_s += out["model_s"]
+                result.write_s += out["write_s"]
+                result.task_s += out["task_s"]
+                n_fail = out["counts"]["failed"]
+                bar.advance(out["computed"] - n_fail, n_fail)
+    finally:
+        stop.set()
     result.run_s = time.perf_counter() - t0
+
+
+def _watchdog(client, console, every_s: float = 60.0):
+    """Warn (never abort) while the cluster has no worker, e.g. SLURM jobs stuck in the queue."""
+    import threading
+
+    stop = threading.Event()
+
+    def run():
+        while not stop.wait(every_s):
+            try:
+                n = len(client.scheduler_info().get("workers", {}))
+            except Exception:  # noqa: BLE001
+                return
+            if n == 0:
+                console.print(f"waiting: no Dask worker connected for {every_s:.0f} s (SLURM: check "
+                              "`squeue --me` and the job logs)", highlight=False)
+
+    threading.Thread(target=run, daemon=True, name="sweep-watchdog").start()
+    return stop
 
 
 def _reason(exc: BaseException, spec: SweepSpec) -> str:

@@ -105,6 +105,9 @@ def register(app: typer.Typer) -> None:
         except (CubeError, engine.LockedError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except engine.ClusterStartError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: finished chunks are on disk; submit again to resume", err=True)
             raise typer.Exit(130) from None
