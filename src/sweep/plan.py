@@ -158,6 +158,7 @@ class Plan:
     allocated_core_hours: Optional[float] = None  # cores held × wall time
     wall_seconds: Optional[float] = None
     bytes_uncompressed: int = 0
+    n_files: int = 0  # chunk files of the finished cube
     notes: list[str] = field(default_factory=list)
 
 
@@ -178,6 +179,9 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
              cells_to_run=sum(t.n_cells for t in tasks), chunks=ch, dims={d.name: d.size for d in dims},
              cluster=desc, slots=slots, cores=cores,
              bytes_uncompressed=layout_nbytes(dims, spec.model))
+    from sweep.store import variable_names
+
+    p.n_files = p.n_chunks * len(variable_names())
     if calibration is not None:
         t = calibration.seconds
         p.cell_seconds, p.cell_source = t, calibration.source
@@ -221,7 +225,8 @@ def format_plan(p: Plan) -> str:
         + f" → {p.n_chunks} chunks; {len(p.tasks)} tasks (one writer per chunk) "
           f"computing {p.cells_to_run} cells",
         f"cluster: {p.cluster} ({p.slots} cells at a time)",
-        f"output: ≤ {_human_bytes(p.bytes_uncompressed)} on disk (uncompressed size; zstd makes it smaller)",
+        f"output: ≈ {_human_bytes(p.bytes_uncompressed)} of data (uncompressed; zstd saves little on "
+        f"spectra) in {p.n_files} chunk files (+ ~4 KiB per file and directory on disk)",
     ]
     if p.cell_seconds is not None:
         lines += [
