@@ -202,3 +202,22 @@ def test_fast_chunk_writer_matches_zarr(tmp_path):
     assert store._fast_write(path, "B", (slice(0, 1), slice(4, 6)), vals)
     np.testing.assert_array_equal(store.open_group(path)["B"][0, 4:6], [7.0, 7.0])
     assert not list(path.rglob("*.partial"))
+
+
+def test_fast_chunk_reader_and_corrupt_status(tmp_path):
+    """The fast status reader returns what zarr reads (fill for unwritten chunks, edge chunks
+    trimmed) and raises on a corrupt chunk (read_region then treats the region as pending)."""
+    loaded = parse_spec(SPEC.replace("[5, 30, 100]", "[5, 30, 100, 300, 1000]"))
+    path = tmp_path / "r.zarr"
+    info = store.prepare(path, loaded)
+    assert (store._fast_read(path, "status", (slice(0, 1), slice(0, 2))) == 0).all()
+    _fill(path, loaded, info)
+    g = store.open_group(path)
+    for reg in store.chunk_regions(info.shape, (1, 2)):
+        np.testing.assert_array_equal(store._fast_read(path, "status", reg), g["status"][reg])
+        np.testing.assert_array_equal(store._fast_read(path, "nuLnu_obs", reg), g["nuLnu_obs"][reg])
+    (path / "status" / "c" / "1" / "2").write_bytes(b"junk")
+    with pytest.raises(Exception):
+        store._fast_read(path, "status", (slice(1, 2), slice(4, 5)))
+    d = store.read_region(path, (slice(1, 2), slice(4, 5)), loaded.spec.model, [0])
+    assert (d.status == 0).all()

@@ -450,11 +450,12 @@ def read_region(path: str | Path, region: tuple[slice, ...], options: ModelOptio
                 rerun: Iterable[int]) -> RegionData:
     """Current content of a region. Unreadable status → everything pending; data is read only
     when some cells of the region are kept (not rerun)."""
-    g = open_group(path)
     shape = tuple(s.stop - s.start for s in region)
     arrays = _fill_region(shape, spectral_shapes(options))
     try:
-        status = np.asarray(g["status"][region], dtype=np.int8)
+        status = _fast_read(Path(path), "status", region)
+        if status is None:
+            status = np.asarray(open_group(path)["status"][region], dtype=np.int8)
     except Exception:  # noqa: BLE001 - damaged status chunk: whole region is recomputed
         status = np.zeros(shape, np.int8)
     arrays["status"] = status
@@ -524,6 +525,11 @@ def write_region(path: str | Path, data: RegionData) -> None:
             continue
         if not _fast_write(root, name, data.region, data.arrays[name]):
             slow.append(name)
+    if "message" in slow and not (data.arrays["message"] != "").any():
+        # all empty and the chunk never written: it already reads as "" (the fill value)
+        key = _chunk_file(root, "message", data.region)
+        if key is not None and not key.exists():
+            slow.remove("message")
     if slow:
         sync(_write_region_async(str(path), data, slow))
     if not _fast_write(root, "status", data.region, data.arrays["status"]):
@@ -566,6 +572,45 @@ def _fast_meta(root: Path, name: str):
         out = None
     _META_CACHE[key] = out
     return out
+
+
+def _chunk_file(root: Path, name: str, region: tuple[slice, ...]) -> Path | None:
+    """The file of the one chunk that ``region`` (grid dims; spectral dims whole) covers."""
+    try:
+        meta = json.loads((root / name / "zarr.json").read_text())
+        chunks = meta["chunk_grid"]["configuration"]["chunk_shape"]
+        if meta.get("chunk_key_encoding", {}).get("name") != "default":
+            return None
+    except (OSError, KeyError, ValueError):
+        return None
+    coords = [sl.start // c for sl, c in zip(region, chunks)] + [0] * (len(chunks) - len(region))
+    return root / name / "c" / Path(*[str(c) for c in coords])
+
+
+def _fast_read(root: Path, name: str, region: tuple[slice, ...]) -> np.ndarray | None:
+    """Read one whole chunk (grid region) of a fast-path array; None when it does not qualify
+    (the caller then uses zarr). A missing chunk file reads as the fill value."""
+    from numcodecs import Zstd
+
+    m = _fast_meta(root, name)
+    if m is None:
+        return None
+    shape, chunks, dtype, fill, _, _ = m
+    full = tuple(region) + tuple(slice(0, n) for n in shape[len(region):])
+    coords = []
+    for sl, c, n in zip(full, chunks, shape):
+        if sl.start % c or not (sl.stop - sl.start == c or (sl.stop == n and sl.stop - sl.start < c)):
+            return None
+        coords.append(sl.start // c)
+    target = root / name / "c" / Path(*[str(c) for c in coords])
+    want = tuple(sl.stop - sl.start for sl in full)
+    try:
+        blob = target.read_bytes()
+    except FileNotFoundError:
+        return np.full(want, fill, dtype=dtype)
+    raw = Zstd().decode(blob)
+    buf = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).reshape(chunks)
+    return np.array(buf[tuple(slice(0, k) for k in want)], dtype=dtype)
 
 
 def _fast_write(root: Path, name: str, region: tuple[slice, ...], values: np.ndarray) -> bool:
