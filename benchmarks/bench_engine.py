@@ -5,7 +5,9 @@
 
 For 1 and 2 worker processes (1 thread each): start the cluster, warm the workers with one
 untimed run (imports, numba cache loading), then submit the grid into a fresh cube ``--repeats``
-times and keep the run with the smallest wall time (the machine is shared, timings are noisy).
+times. The machine is shared and timings are noisy, so (as for every benchmark of this project)
+each time is the minimum over the repeats: run wall, model time, overhead time and storage time
+separately; the ratios are formed from those minima.
 ``--cold`` instead starts a fresh cluster for every repeat, as a user's ``sweep submit`` does:
 the first cell on each worker then loads the compiled numba kernels, which is model time.
 
@@ -77,13 +79,11 @@ def main() -> None:
                                     performance_report=False, console=_quiet())
                 fig = {
                     "run_s": res.run_s, "model_s": res.model_s,
-                    "overhead": (n * res.run_s - res.model_s) / res.model_s,
-                    "storage": (res.task_s - res.model_s) / res.model_s,
-                    "cells_per_s": res.computed / res.run_s, "create_s": t_create,
-                    "cluster_s": t_cluster,
+                    "over_s": n * res.run_s - res.model_s, "stor_s": res.task_s - res.model_s,
+                    "create_s": t_create, "cluster_s": t_cluster, "cells": res.computed,
+                    "tasks": res.tasks,
                 }
-                if best is None or fig["run_s"] < best["run_s"]:
-                    best = fig
+                best = fig if best is None else {k: min(v, fig[k]) for k, v in best.items()}
                 assert store.verify(out).ok
                 if args.cold:
                     client.close()
@@ -95,17 +95,18 @@ def main() -> None:
             rows.append((n, best))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'workers':>7} {'run [s]':>8} {'model [s]':>9} {'overhead':>9} {'storage':>8} "
+    print(f"{'workers':>7} {'run [s]':>8} {'model [s]':>9} {'overhead':>9} {'per task':>9} {'storage':>8} "
           f"{'cells/s':>8} {'cube create':>11} {'cluster start':>13}")
     for n, b in rows:
-        print(f"{n:>7} {b['run_s']:>8.3f} {b['model_s']:>9.3f} {100 * b['overhead']:>8.1f}% "
-              f"{100 * b['storage']:>7.1f}% {b['cells_per_s']:>8.3f} {b['create_s']:>10.2f}s "
-              f"{b['cluster_s']:>12.2f}s")
+        print(f"{n:>7} {b['run_s']:>8.3f} {b['model_s']:>9.3f} {100 * b['over_s'] / b['model_s']:>8.1f}% "
+              f"{1e3 * b['over_s'] / b['tasks']:>7.1f}ms {100 * b['stor_s'] / b['model_s']:>7.1f}% "
+              f"{b['cells'] / b['run_s']:>8.3f} {b['create_s']:>10.2f}s {b['cluster_s']:>12.2f}s")
     one = dict(rows).get(1)
     if one is not None:
-        verdict = "PASS" if one["overhead"] <= 0.05 else "FAIL"
-        print(f"scheduling + storage overhead with 1 worker: {100 * one['overhead']:.2f} % of model time "
-              f"(requirement ≤ 5 %): {verdict}")
+        ratio = one["over_s"] / one["model_s"]
+        verdict = "PASS" if ratio <= 0.05 else "FAIL"
+        print(f"scheduling + storage overhead with 1 worker: {100 * ratio:.2f} % of model time "
+              f"({1e3 * one['over_s'] / one['tasks']:.1f} ms per task; requirement ≤ 5 %): {verdict}")
 
 
 def _quiet():
