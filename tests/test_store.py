@@ -221,3 +221,30 @@ def test_fast_chunk_reader_and_corrupt_status(tmp_path):
         store._fast_read(path, "status", (slice(1, 2), slice(4, 5)))
     d = store.read_region(path, (slice(1, 2), slice(4, 5)), loaded.spec.model, [0])
     assert (d.status == 0).all()
+
+
+def test_interrupted_creation_is_redone_but_data_is_never_deleted(tmp_path):
+    """A template write killed half-way (metadata only, some arrays missing) is recreated; a
+    directory with any data file, or a foreign one, is refused instead."""
+    loaded = parse_spec(SPEC)
+    path = tmp_path / "c.zarr"
+    store.prepare(path, loaded)
+    import shutil
+
+    shutil.rmtree(path / "status")  # as if killed before the last arrays were written
+    info = store.prepare(path, loaded)
+    assert info.shape == (2, 3) and (path / "status" / "zarr.json").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(store.CubeError, match="not a sweep cube"):
+        store.prepare(other, loaded)
+    assert (other / "notes.txt").exists()
+    # someone else's zarr store (arrays with other names) is never touched
+    import zarr
+
+    foreign = tmp_path / "foreign.zarr"
+    zarr.open_group(str(foreign), mode="w").create_array("temperature", shape=(3,), dtype="f8")
+    with pytest.raises(store.CubeError, match="not a sweep cube"):
+        store.prepare(foreign, loaded)
+    assert (foreign / "temperature" / "zarr.json").exists()

@@ -107,6 +107,9 @@ def spectral_shapes(options: ModelOptions) -> dict[str, int]:
             "gamma_p": len(g["gamma_p"])}
 
 
+CELL_VARIABLES = frozenset(list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META))
+
+
 def variable_names() -> list[str]:
     """Every per-cell variable in write order (status last)."""
     return list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META)
@@ -316,6 +319,13 @@ def prepare(path: str | Path, loaded: LoadedSpec, append: bool = False) -> CubeI
         path.parent.mkdir(parents=True, exist_ok=True)
         create_cube(path, loaded)
         return cube_info(path)
+    if _interrupted_creation(path):
+        # a previous submit died while writing the template: metadata only, no data at all
+        import shutil
+
+        shutil.rmtree(path)
+        create_cube(path, loaded)
+        return cube_info(path)
     if not is_cube(path):
         raise CubeError(f"{path} exists and is not a sweep cube; choose another output path")
     info = cube_info(path)
@@ -328,6 +338,36 @@ def prepare(path: str | Path, loaded: LoadedSpec, append: bool = False) -> CubeI
             f"{path} was made from a different grid or model:\n  " + "\n  ".join(diffs)
             + "\nUse --append to extend one axis with new values, or --out for a new cube.")
     return _append(path, loaded, info, want)
+
+
+def _interrupted_creation(path: Path) -> bool:
+    """True for an incomplete cube template that holds no per-cell data (only metadata and
+    coordinate values): the trace of a template write that was killed."""
+    if not path.is_dir():
+        return False
+    if not (path / "zarr.json").is_file():
+        return False  # an empty or foreign directory
+    import re
+
+    from sweep.spec import parameter_names
+
+    ours = CELL_VARIABLES | set(SPECTRAL_COORDS) | set(parameter_names())
+    for p in path.iterdir():
+        if p.is_file() and p.name != "zarr.json":
+            return False  # something else lives here: never delete it
+        if p.is_dir() and p.name not in ours and not re.fullmatch(r"zip\d+", p.name):
+            return False  # an array that is not part of a sweep cube: not ours
+        if p.is_dir():
+            if not (p / "zarr.json").is_file():
+                return False
+            if p.name in CELL_VARIABLES and any(q.is_file() for q in (p / "c").rglob("*")):
+                return False  # per-cell data written: a real (partial) cube
+    try:
+        g = open_group(path)
+        complete = "sweep_science" in g.attrs and set(variable_names()) <= set(g.array_keys())
+    except Exception:  # noqa: BLE001
+        complete = False
+    return not complete
 
 
 def _append(path: Path, loaded: LoadedSpec, info: CubeInfo, want: dict) -> CubeInfo:
