@@ -192,9 +192,13 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
         if calibration.status and calibration.status != "done":
             p.notes.append(f"the calibration cell ended as '{calibration.status}': the figure may "
                            "underestimate the cost of done cells")
-        if len(tasks) < slots:
+        if 0 < len(tasks) < slots:
             p.notes.append(f"only {len(tasks)} tasks for {slots} worker slots: smaller chunks would "
                            "use the cluster better")
+    if status is not None:
+        done = int((status == int(CellStatus.DONE)).sum())
+        p.notes.append(f"existing cube: {done} cells done; only the {p.cells_to_run} cells still to "
+                       "compute are counted" if tasks else "existing cube: nothing left to compute")
     if which == "slurm":
         p.notes.append("wall time excludes the SLURM queue wait; cells are timed on this machine")
     return p

@@ -57,11 +57,15 @@ def register(app: typer.Typer) -> None:
         which = _cluster_choice(cluster, loaded)
         status = None
         calib = None
+        note = None
         path = Path(out or loaded.spec.output.path)
         if store.is_cube(path):
             info = store.cube_info(path)
             diffs = store.science_differences(info.science, loaded.spec.science())
-            if not diffs:
+            if diffs:
+                note = (f"the cube at {path} differs from this spec ({diffs[0]}); submit would "
+                        "refuse it (use --append to extend one axis, or --out)")
+            else:
                 status, _ = store.read_status(path, info)
                 s = store.status_summary(path)
                 if s["runtime"]:
@@ -74,6 +78,8 @@ def register(app: typer.Typer) -> None:
 
             calib = P.calibrate(loaded, resolve_cell_fn(cell_fn))
         p = P.make_plan(loaded, which if which in ("local", "slurm") else "address", calib, status)
+        if note:
+            p.notes.append(note)
         if as_json:
             d = {k: v for k, v in p.__dict__.items() if k != "tasks"}
             d["n_tasks"] = len(p.tasks)
