@@ -303,3 +303,18 @@ def test_ctrl_c_keeps_finished_chunks_and_resumes(tmp_path):
     xr.open_zarr(cube)  # consolidated metadata present and valid
     r = subprocess.run(cmd, env={**env, "SWEEP_FAKE_SLEEP": "0"}, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and (_status(cube) == CellStatus.DONE).all()
+
+
+def test_parameter_combination_refused_by_jetparameters_is_invalid(client, tmp_path):
+    """Each axis value is valid alone, but JetParameters refuses the combination z_acc ≤ z0:
+    that cell is stored as invalid with the validator's message, not as a crash."""
+    text = SPEC.replace("  sigma0: {values: [10, 30]}",
+                        "  z0_rs: {values: [1, 500]}\n  z_acc_rs: {values: [100, 2000]}")
+    res = _submit(client, tmp_path, text, cell_fn=configured())
+    ds = xr.open_zarr(tmp_path / "c.zarr")
+    st = ds.status.values  # dims z0_rs, z_acc_rs, z_diss
+    assert (st[1, 0] == CellStatus.INVALID).all()  # z0 = 500 > z_acc = 100
+    assert "z_acc_rs" in str(ds.message.values[1, 0, 2])
+    assert (st[0, :, 1:] == CellStatus.DONE).all()  # z0 = 1 R_s: valid cells computed
+    assert "z_acc_rs" not in str(ds.message.values[1, 1, 2])  # (500, 2000) is a valid combination
+    assert res.counts["failed"] == 0 and store.verify(tmp_path / "c.zarr").ok

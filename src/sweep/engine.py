@@ -51,10 +51,16 @@ def resolve_cell_fn(cell_fn: Optional[Callable | str]) -> Callable:
     return cell_fn
 
 
+class _Invalid(Exception):
+    pass
+
+
 def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[Dim],
              rerun: list[int], cell_fn: Optional[Callable | str] = None) -> dict:
     """Compute the cells of one chunk-aligned region whose status is in ``rerun`` and write the
     whole region (status last). Returns counts and timings."""
+    from pydantic import ValidationError
+
     from sweep import store
     from sweep.spec import cell_parameters
 
@@ -71,10 +77,18 @@ def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[D
         idx = tuple(int(s.start + i) for s, i in zip(region, local))
         t1 = time.perf_counter()
         try:
-            params = cell_parameters(spec, idx, dims)
+            try:
+                params = cell_parameters(spec, idx, dims)
+            except ValidationError as exc:  # a combination JetParameters refuses: invalid cell
+                from sweep.model.params import format_validation_error
+
+                res = CellResult(CellStatus.INVALID, format_validation_error(exc).replace("\n", "; "))
+                raise _Invalid() from None
             res = fn(params, options)
             if not isinstance(res, CellResult):
                 raise TypeError(f"cell function returned {type(res).__name__}, not CellResult")
+        except _Invalid:
+            pass
         except Exception as exc:  # noqa: BLE001 - a model error is the cell's result
             tb = traceback.extract_tb(exc.__traceback__)
             where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
