@@ -51,18 +51,36 @@ def resolve_cell_fn(cell_fn: Optional[Callable | str]) -> Callable:
     return cell_fn
 
 
-class _Invalid(Exception):
-    pass
+def _compute_cell(fn: Callable, spec: SweepSpec, idx: tuple[int, ...], dims: list[Dim],
+                  options: ModelOptions) -> CellResult:
+    """One cell's result; never raises. A parameter combination JetParameters refuses is an
+    invalid cell; an exception of the model is a failed cell with the exception as message."""
+    from pydantic import ValidationError
+
+    from sweep.spec import cell_parameters
+
+    try:
+        params = cell_parameters(spec, idx, dims)
+    except ValidationError as exc:
+        from sweep.model.params import format_validation_error
+
+        return CellResult(CellStatus.INVALID, format_validation_error(exc).replace("\n", "; "))
+    try:
+        res = fn(params, options)
+        if not isinstance(res, CellResult):
+            raise TypeError(f"cell function returned {type(res).__name__}, not CellResult")
+        return res
+    except Exception as exc:  # noqa: BLE001 - a model error is the cell's result
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+        return CellResult(CellStatus.FAILED, f"{type(exc).__name__}: {exc}{where}")
 
 
 def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[Dim],
              rerun: list[int], cell_fn: Optional[Callable | str] = None) -> dict:
     """Compute the cells of one chunk-aligned region whose status is in ``rerun`` and write the
     whole region (status last). Returns counts and timings."""
-    from pydantic import ValidationError
-
     from sweep import store
-    from sweep.spec import cell_parameters
 
     t0 = time.perf_counter()
     fn = resolve_cell_fn(cell_fn)
@@ -76,23 +94,7 @@ def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[D
     for local in zip(*np.nonzero(todo)):
         idx = tuple(int(s.start + i) for s, i in zip(region, local))
         t1 = time.perf_counter()
-        try:
-            try:
-                params = cell_parameters(spec, idx, dims)
-            except ValidationError as exc:  # a combination JetParameters refuses: invalid cell
-                from sweep.model.params import format_validation_error
-
-                res = CellResult(CellStatus.INVALID, format_validation_error(exc).replace("\n", "; "))
-                raise _Invalid() from None
-            res = fn(params, options)
-            if not isinstance(res, CellResult):
-                raise TypeError(f"cell function returned {type(res).__name__}, not CellResult")
-        except _Invalid:
-            pass
-        except Exception as exc:  # noqa: BLE001 - a model error is the cell's result
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
-            res = CellResult(CellStatus.FAILED, f"{type(exc).__name__}: {exc}{where}")
+        res = _compute_cell(fn, spec, idx, dims, options)
         wall = time.perf_counter() - t1
         res.runtime_s = wall  # the cube's runtime_s: wall time of the whole call, as the engine saw it
         model_s += wall
