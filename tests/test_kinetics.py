@@ -148,3 +148,52 @@ def test_injection_forms_agree():
     for r in (b, c):
         assert r.converged
         assert np.max(np.abs(np.log10(r.nuLnu[sel] / a.nuLnu[sel]))) < 2e-3
+
+
+def _compact_cascade_blob():
+    """Compact, strongly magnetised, strongly cascading blob (R = 1e15 cm, B = 1e4 G, pairs to
+    γ = 1e10, L = 1e45 erg/s; γγ pairs carry 74 % of the injected power).  Pairs above
+    γ ≈ B_cr/(1.5B) ≈ 3e9 radiate (classical) synchrotron photons above their own energy, whose
+    γγ pairs radiate higher still: a ladder that feeds the top of the photon grid, where
+    τ_γγ ≫ 1 makes a linear photon → pair → photon loop of gain ≈ 0.98 per iteration.  Before
+    the stagnation switch of the Anderson iteration (docs/solver.md §5) this blob stopped at
+    300 iterations with residual 0.0099 and energy balance 1.17."""
+    return Blob(R=1e15, B=1e4, ppd=10, injections=[Injection("e", "power_law", p=2.0, gamma_min=10,
+                                                             gamma_max=1e10, luminosity=1e45)])
+
+
+def test_compact_cascade_converges_with_energy_balance():
+    """The compact cascading blob converges to the stated test (max |Δlog10| < 1e-4) within 150
+    iterations (measured: 61; the plain damped iteration needs ~960 at tol 1e-5), and its energy
+    balance closes within 5e-4 (measured 4e-5): at a fixed point every term of the budget
+    telescopes, so the balance error is the per-iteration change (1e-4 dex = 2.3e-4 relative)
+    times O(1); the stagnating iterate was off by 0.17.  The accelerated and plain iterations
+    reach the same steady state: photons above 1e-6 of the peak within 2e-3 dex at tol 1e-5
+    (measured 2e-4; the plain iteration's distance to the fixed point is ≈ r/(1 − 0.98) = 5e-4 dex)."""
+    blob = _compact_cascade_blob()
+    a = solve(blob)
+    assert a.converged and a.residual < 1e-4
+    assert a.iterations <= 150
+    assert a.energy["gamma_gamma_pairs"] > 0.5 * a.energy["injected"]
+    assert abs(a.energy_balance - 1) < 5e-4
+    a5 = solve(blob, tol=1e-5)
+    b = solve(blob, tol=1e-5, accel=0, max_iter=3000)
+    assert a5.converged and b.converged
+    sel = b.nuLnu > 1e-6 * b.nuLnu.max()
+    assert np.max(np.abs(np.log10(a5.nuLnu[sel] / b.nuLnu[sel]))) < 2e-3
+    assert abs(a5.energy_balance - 1) < 5e-4
+
+
+def test_reported_compact_leptohadronic_cell_converges():
+    """The baseline-grid cell σ0=10, ṁ=0.1, ε_jet=1, η_acc=1e4, θ_obs=3, z_diss=12.7 R_s (R' = 1.6e15
+    cm, B' = 2.5e3 G, protons to γ_p = 4e7; γγ pair power 1.1× the injected pair power) stopped at
+    400 iterations with residual 0.0109 (top photon bins, a translation mode of Anderson on log n)
+    before the stagnation switch; now it converges (measured: 43 iterations) with the energy
+    balance 1 within 5e-4 (measured 7e-6; same argument as above)."""
+    from sweep.model.cell import CellStatus, ModelOptions, run_cell
+
+    r = run_cell({"sigma0": 10, "mdot": 0.1, "eps_jet": 1, "eta_acc": 1e4, "theta_obs": 3,
+                  "z_diss": 12.7}, ModelOptions(ppd=10, max_iterations=400))
+    assert r.status == CellStatus.DONE, r.message
+    assert r.iterations <= 150
+    assert abs(r.energy_balance - 1) < 5e-4

@@ -480,11 +480,28 @@ def solve(blob: Blob, *, tol: float = 1e-4, max_iter: int = 300, floor: float = 
 
 
 class _Anderson:
-    """Anderson acceleration (type II, depth m) of the fixed-point map on log n_ph (Walker & Ni
-    2011).  The history restarts whenever the set of bins it works on changes."""
+    """Anderson acceleration (type II, depth m; Walker & Ni 2011) of the fixed-point map on the
+    photon field, in one of two variables:
+
+    * ``log``: on log n (the default: the nonlinear cascade modes — γγ opacity, SSA, Compton sink
+      — are close to power laws, i.e. close to linear in log n, over the large excursions of the
+      first iterations);
+    * ``linear``: on n itself, the least-squares problem weighted by 1/G(n) per bin (every bin the
+      same relative weight, so the 25 decades of n do not matter; to first order near the fixed
+      point the same problem as ``log``).  Used after a stagnation of the ``log`` history (see
+      ``_iterate``): a LINEAR gain loop n ← g n + s (photons γγ-absorbed, their pairs re-radiating
+      at the same energy, g = τ/(1+τ) → 1 when τ_γγ ≫ 1) that sits far above its fixed point is a
+      pure translation in log n (log G(n) − log n = log g, constant), which Anderson on log n
+      cannot extrapolate and on which it stagnates; on n the map is affine and a depth ≥ 1
+      history solves it.
+
+    ``step(y, g, mask)`` takes the current iterate and its image on the bins of ``mask`` (in n)
+    and returns the accelerated iterate (in n, unclipped: positivity and the step limit are
+    enforced by the caller).  The history restarts whenever the set of bins changes."""
 
     def __init__(self, m: int):
         self.m = m
+        self.mode = "log"
         self.reset()
 
     def reset(self):
@@ -496,19 +513,24 @@ class _Anderson:
         if self.mask is None or self.mask.shape != mask.shape or not np.array_equal(mask, self.mask):
             self.reset()
             self.mask = mask.copy()
+        if self.mode == "log":
+            y, g = np.log(y), np.log(g)
         self.ys.append(y)
         self.gs.append(g)
         if len(self.ys) > self.m + 1:
             self.ys.pop(0)
             self.gs.pop(0)
         if len(self.ys) < 2:
-            return g
-        f = [gi - yi for gi, yi in zip(self.gs, self.ys)]
+            return np.exp(g) if self.mode == "log" else g
+        w = 1.0 if self.mode == "log" else 1.0 / g
+        f = [(gi - yi) * w for gi, yi in zip(self.gs, self.ys)]
         dF = np.column_stack([f[i + 1] - f[i] for i in range(len(f) - 1)])
         dG = np.column_stack([self.gs[i + 1] - self.gs[i] for i in range(len(f) - 1)])
         coef, *_ = np.linalg.lstsq(dF, f[-1], rcond=1e-10)
         y_new = g - dG @ coef
-        return g + np.clip(y_new - g, -3.0, 3.0)  # at most a factor e³ beyond the plain step
+        if self.mode == "log":
+            return np.exp(g + np.clip(y_new - g, -3.0, 3.0))
+        return y_new
 
 
 def _iterate(ctx: Setup, tol, max_iter, floor, t0, accel=5) -> SteadyState:
@@ -542,6 +564,14 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0, accel=5) -> SteadyState:
             st.n_ph = n_new
             converged = True
             break
+        flat = history[-(accel + 1):]
+        if (aa is not None and aa.mode == "log" and len(flat) > accel
+                and max(flat) < 1.05 * min(flat)):
+            # stagnation: the residual has stood still (within 5 %) for accel+1 iterations,
+            # the signature of a translation mode that Anderson on log n cannot extrapolate
+            # (see _Anderson); continue on the weighted linear variable for the rest of the run
+            aa.mode = "linear"
+            aa.reset()
         worse = res > res_prev
         if worse:
             omega = max(0.5 * omega, 0.05)
@@ -555,12 +585,21 @@ def _iterate(ctx: Setup, tol, max_iter, floor, t0, accel=5) -> SteadyState:
         w_old = st.n_ph * ctx.x**2
         wmax = w_new.max()
         mask = (w_new > 1e-25 * wmax) & (w_old > 1e-25 * wmax)
-        if aa is not None and res < 1.5 * res_best and mask.any():
-            # accelerated step on log n (bins outside the mask take the plain update)
-            y = np.log(st.n_ph[mask])
-            gl = np.log(n_new[mask])
+        # the history keeps its set of bins as long as they stay positive: a bin crossing the
+        # 1e-25 cut in the far tails must not throw the history away (with a mask that follows
+        # the cut, every extrapolating step that pushes a tail bin below it restarted Anderson)
+        if (aa is not None and aa.mask is not None and aa.mask.shape == mask.shape
+                and np.all(n_new[aa.mask] > 0) and np.all(st.n_ph[aa.mask] > 0)):
+            mask = aa.mask
+        accelerated = aa is not None and res < 1.5 * res_best and mask.any()
+        if accelerated:
+            # accelerated step (bins outside the mask take the plain update)
+            gm = n_new[mask]
+            ya = aa.step(st.n_ph[mask], gm, mask)
+            # positivity and step limit: at most a factor e³ beyond the plain step
+            ratio = np.where(ya > 0, ya / gm, 0.0)
             upd = n_new.copy()
-            upd[mask] = np.exp(aa.step(y, gl, mask))
+            upd[mask] = gm * np.clip(ratio, math.exp(-3.0), math.exp(3.0))
             st.n_ph = upd
         elif omega >= 1.0:
             if aa is not None:
