@@ -104,16 +104,33 @@ def test_ka08_pion_decay_lepton_ratios():
         assert abs(e_anumu / e_pos - 1) < 0.1
 
 
+def test_ka08_charge_conservation_pi_minus_leptons():
+    """Charge conservation in pγ → N + pions: n(π⁺) − n(π⁻) = 1 − Q(nucleon) ∈ {0, 1}, so per
+    interaction N(π⁻) ≤ N(π⁺); e⁻ and ν̄_e (from π⁻ → μ⁻ → e⁻ν̄_eν_μ) can never outnumber e⁺ and
+    ν_e (from π⁺).  Independent of the KA08 fits, and it fails for the KA08 e⁻/ν̄_e spectra unless
+    their plateau edge is x'_− = x_−/2 (KA08 Eq. 41): without the /2 (the bug fixed in 2026-11)
+    N(e⁻)/N(e⁺) = 1.30 at η/η₀ = 30 and 1.56 at 100.  Measured with it: 0.22 (5), 0.39 (10),
+    0.69 (30), 0.81 (100).  Bound 0.9: the fits' ~10 % accuracy on top of the exact ≤ 1."""
+    def number(s, eta):
+        return quad(lambda l: np.exp(l) * pp.ka08_phi(s, eta, np.exp(l)), np.log(1e-9), 0, limit=400)[0]
+    for rho in (4.0, 5.0, 10.0, 30.0, 100.0):
+        eta = rho * pp.KA_ETA0
+        assert number(2, eta) < 0.9 * number(1, eta), rho  # e⁻ vs e⁺
+        assert number(6, eta) < 0.9 * number(5, eta), rho  # ν̄_e vs ν_e
+
+
 def test_ka08_energy_vs_sigma_kappa(kern):
-    """The KA08 secondaries (SOPHIA fits) carry 0.65–1.10 of the σκ energy loss for
+    """The KA08 secondaries (SOPHIA fits) carry 0.62–1.10 of the σκ energy loss for
     1.5 ≤ η/η₀ ≤ 1000 — two independent parametrisations of the same physics.  Measured
-    0.675–1.04; the worst point (η/η₀ ≈ 2.4) is the Δ(1232) peak, which falls between KA08's
-    table rows η/η₀ = 2 and 3, so interpolated KA08 coefficients miss part of it (this is why
-    the secondaries are renormalised to σκ; docs/hadronic.md)."""
+    0.655–0.90 (0.675–1.04 before the e⁻/ν̄_e x'_− = x_−/2 correction, which removed spurious
+    e⁻ energy at high η); the worst points are the Δ(1232) peak (η/η₀ ≈ 2.4, between KA08's
+    table rows 2 and 3, so interpolated coefficients miss part of it) and η/η₀ ≈ 20 (between
+    the lepton rows 10 and 30); above η/η₀ ≈ 10 KA08 sits 20–30 % below σκ (consistent with an
+    effective SOPHIA multipion inelasticity below the κ_∞ = 0.6 assumed here).  See docs/hadronic.md."""
     rho = kern.eta / pp.KA_ETA0
     sel = (rho >= 1.5) & (rho <= 1000)
     r = kern.ka08_over_sigmakappa[sel]
-    assert r.min() > 0.65 and r.max() < 1.10, (r.min(), r.max())
+    assert r.min() > 0.62 and r.max() < 1.10, (r.min(), r.max())
 
 
 def test_energy_bookkeeping_strong_cooling(grids, kern):

@@ -177,13 +177,14 @@ def _ka_shape(kind, eta):
         else:
             xpp = xp
         return 0.427 * xm, xpp, 2.5 + 1.4 * np.log(rho_c)
-    # kind 3: e-, anti-nu_e (Table III prescription)
+    # kind 3: e-, anti-nu_e (Table III prescription): x_± of KA08 Eq. (40) with
+    # x'_− = x_−/2, x'_+ = x_+ (KA08 Eq. 41)
     arg3 = eta * (eta - 4.0 * r * (1.0 + r))
     sq3 = np.sqrt(arg3) if arg3 > 0.0 else 0.0
     xm3 = (eta - 2.0 * r - sq3) / (2.0 * (1.0 + eta))
     xp3 = (eta - 2.0 * r + sq3) / (2.0 * (1.0 + eta))
     psi = 6.0 * (1.0 - np.exp(1.5 * (4.0 - rho_c))) if rho_c > 4.0 else 0.0
-    return xm3, xp3, psi
+    return 0.5 * xm3, xp3, psi
 
 
 @njit(cache=True)
