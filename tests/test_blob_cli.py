@@ -102,3 +102,29 @@ def test_table_field_and_shapes(tmp_path):
     bad = _write(tmp_path, text.replace("f.txt", "nope.txt"))
     res = runner.invoke(app, ["blob", str(bad)])
     assert res.exit_code == 2 and "nope.txt" in res.output
+
+
+def test_hadronic_blob_json_netcdf_and_plot(tmp_path):
+    """`sweep blob examples/athena_test4.yaml` (protons): --json carries protons and neutrinos
+    (all flavours and per flavour), the netCDF file holds them, the run conserves energy (the
+    solver's bookkeeping is exact to the convergence tolerance, so 1e-3 is generous) and the
+    all-flavour spectrum is the sum of the four flavours (to rounding of the JSON, 1e-5 dex)."""
+    t4 = ROOT / "examples" / "athena_test4.yaml"
+    out, png = tmp_path / "t4.nc", tmp_path / "t4.png"
+    r = runner.invoke(app, ["blob", str(t4), "--json", "--out", str(out), "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    for k in ("log_gamma_p", "log_n_p", "log_e_nu", "log_eLe_nu", "log_eLe_nu_mu", "log_eLe_nu_e_bar"):
+        assert len(d[k]) > 20, k
+    assert d["converged"] and abs(d["energy_balance"] - 1) < 1e-3
+    tot = np.zeros(len(d["log_e_nu"]))
+    for fl in ("nu_e", "nu_e_bar", "nu_mu", "nu_mu_bar"):
+        tot += np.interp(d["log_e_nu"], d[f"log_e_{fl}"], 10 ** np.array(d[f"log_eLe_{fl}"]), left=0, right=0)
+    mid = np.array(d["log_eLe_nu"]) > max(d["log_eLe_nu"]) - 3
+    assert np.allclose(np.log10(tot[mid]), np.array(d["log_eLe_nu"])[mid], atol=1e-4)
+    import xarray as xr
+
+    ds = xr.open_dataset(out)
+    assert {"n_p", "ELE_nu_comoving", "ELE_nu_obs"} <= set(ds.data_vars)
+    assert ds.ELE_nu_comoving.attrs["units"] == "erg s-1"
+    assert png.stat().st_size > 20_000

@@ -13,6 +13,8 @@ Example (``examples/athena_test1.yaml``)::
     injection:
       - {species: e, shape: power_law, p: 1.9, gamma_min: 1, log10_gamma_max: 6.1,
          log10_luminosity: 40.4997}
+      # protons (species p; at most one entry) switch on the hadronic part: proton synchrotron,
+      # Bethe–Heitler, photopion, neutrinos (examples/athena_test4.yaml)
     external_fields:          # targets only (never in the SED)
       - {type: black_body, temperature: 1.0e4, energy_density: 1.0e-2}   # grey if u is given
       - {type: table, file: field.txt}   # two columns: ν [Hz], u_ν [erg cm⁻³ Hz⁻¹]
@@ -40,7 +42,7 @@ class _Strict(BaseModel):
 
 
 class InjectionConfig(_Strict):
-    species: Literal["e"] = "e"
+    species: Literal["e", "p"] = "e"
     shape: Literal["power_law", "broken_power_law", "power_law_exp_cutoff"] = "power_law"
     p: float = 2.0
     p2: float | None = None
@@ -97,11 +99,16 @@ class ProcessConfig(_Strict):
     inverse_compton: bool = True
     gamma_gamma: bool = True
     synchrotron_kernel: Literal["exact", "single_pitch", "approx"] = "exact"
+    # hadronic processes (used when a species-p injection is given)
+    proton_synchrotron: bool = True
+    bethe_heitler: bool = True
+    photopion: bool = True
 
 
 class EscapeConfig(_Strict):
     pairs: float = Field(1.0, gt=0)
     photons: float = Field(1.0, gt=0)
+    protons: float = Field(1.0, gt=0)
 
 
 class SolverConfig(_Strict):
@@ -112,6 +119,7 @@ class SolverConfig(_Strict):
 class ReferenceConfig(_Strict):
     photons: str | None = None
     pairs: str | None = None
+    neutrinos: str | None = None  # log10(E/m_ec²), log10(εL_ε) (ATHEνA convention)
 
 
 class BlobConfig(_Strict):
@@ -126,6 +134,18 @@ class BlobConfig(_Strict):
     external_fields: list[FieldConfig] = []
     solver: SolverConfig = SolverConfig()
     reference: ReferenceConfig | None = None
+
+    @model_validator(mode="after")
+    def _species(self):
+        if sum(i.species == "e" for i in self.injection) < 1:
+            raise ValueError("injection: needs at least one pair (species e) injection")
+        if sum(i.species == "p" for i in self.injection) > 1:
+            raise ValueError("injection: at most one proton (species p) injection")
+        return self
+
+    @property
+    def hadronic(self) -> bool:
+        return any(i.species == "p" for i in self.injection)
 
 
 def format_error(exc: ValidationError) -> str:
@@ -192,14 +212,23 @@ def field_spectrum(fc: FieldConfig, base: Path) -> tuple[np.ndarray, np.ndarray]
 def to_blob(cfg: BlobConfig, base: Path):
     from sweep.model.kinetics import Blob, ExternalField, Injection, Processes
 
-    injs = []
+    pr = cfg.processes
+    injs, extensions = [], []
     for ic in cfg.injection:
         v = ic.values()
+        if ic.species == "p":
+            from sweep.model.hadronic import ProtonExtension
+
+            extensions.append(ProtonExtension(
+                p=ic.p, p2=ic.p2, gamma_break=ic.gamma_break, shape=ic.shape, **v,
+                synchrotron=pr.proton_synchrotron, bethe_heitler=pr.bethe_heitler,
+                photopion=pr.photopion, t_esc=cfg.escape.protons))
+            continue
         injs.append(Injection(species=ic.species, shape=ic.shape, p=ic.p, p2=ic.p2,
                               gamma_break=ic.gamma_break, **v))
     fields = [ExternalField(*field_spectrum(fc, base), name=fc.name) for fc in cfg.external_fields]
-    pr = cfg.processes
     return Blob(R=cfg.R, B=cfg.B, injections=injs, external_fields=fields, ppd=cfg.ppd,
+                extensions=extensions,
                 processes=Processes(synchrotron=pr.synchrotron, ssa=pr.ssa,
                                     inverse_compton=pr.inverse_compton, gamma_gamma=pr.gamma_gamma,
                                     synchrotron_kernel=pr.synchrotron_kernel),
@@ -219,6 +248,32 @@ def observed(cfg: BlobConfig, res) -> tuple[np.ndarray, np.ndarray]:
     return to_observer(res.nu, res.nuLnu, cfg.doppler, cfg.redshift)
 
 
+def _log_pairs(x, y) -> tuple[list, list]:
+    """log10 of (x, y) where y > 0, rounded for JSON."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    pos = y > 0
+    return np.log10(x[pos]).round(6).tolist(), np.log10(y[pos]).round(6).tolist()
+
+
+def hadronic_summary(res) -> dict:
+    """Protons and neutrinos of a leptohadronic run (comoving), for ``--json``: log_gamma_p,
+    log_n_p, log_e_nu [eV], log_eLe_nu [erg/s, all flavours] and log_eLe_<flavour> per flavour
+    (on the same log_e_nu abscissa; -inf-free: zero bins are left out of each pair of arrays,
+    so per-flavour arrays come with their own log_e_<flavour> abscissae)."""
+    out = {}
+    prot = res.extra.get("protons")
+    if prot is not None:
+        out["log_gamma_p"], out["log_n_p"] = _log_pairs(prot["gamma"], prot["n"])
+    neut = res.extra.get("neutrinos")
+    if neut is not None:
+        e = neut["energy_ev"]
+        out["log_e_nu"], out["log_eLe_nu"] = _log_pairs(e, neut["ELE"]["all"])
+        for fl, y in neut["ELE"].items():
+            if fl != "all":
+                out[f"log_e_{fl}"], out[f"log_eLe_{fl}"] = _log_pairs(e, y)
+    return out
+
+
 def summary(res) -> dict:
     """The ``--json`` payload (comoving quantities)."""
     with np.errstate(divide="ignore"):
@@ -236,6 +291,7 @@ def summary(res) -> dict:
             "energy_balance": float(res.energy_balance),
             "energy": {k: float(v) for k, v in res.energy.items()},
             "runtime_s": float(res.runtime_s),
+            **hadronic_summary(res),
         }
 
 
@@ -258,6 +314,27 @@ def to_dataset(cfg: BlobConfig, res):
                "energy_json": json.dumps({k: float(v) for k, v in res.energy.items()}),
                "config_json": cfg.model_dump_json(), "doppler": cfg.doppler, "redshift": cfg.redshift},
     )
+    prot = res.extra.get("protons")
+    if prot is not None:
+        ds["n_p"] = xr.DataArray(prot["n"], dims="gamma_p",
+                                 coords={"gamma_p": ("gamma_p", prot["gamma"], {"units": "1", "long_name": "proton Lorentz factor"})},
+                                 attrs={"units": "cm-3", "long_name": "steady-state proton spectrum dN/dgamma dV"})
+    neut = res.extra.get("neutrinos")
+    if neut is not None:
+        from sweep.model.hadronic import neutrinos_observer
+
+        flav = [f for f in neut["ELE"] if f != "all"] + ["all"]
+        e_obs = neutrinos_observer(res, cfg.doppler, cfg.redshift)
+        coords = {"neutrino_energy": ("neutrino_energy", neut["energy_ev"], {"units": "eV", "long_name": "comoving neutrino energy"}),
+                  "neutrino_flavour": ("neutrino_flavour", flav, {"long_name": "neutrino flavour at the source ('all' = sum)"})}
+        ds["ELE_nu_comoving"] = xr.DataArray(np.array([neut["ELE"][f] for f in flav]),
+                                             dims=("neutrino_flavour", "neutrino_energy"), coords=coords,
+                                             attrs={"units": "erg s-1", "long_name": "comoving neutrino E L_E"})
+        ds["ELE_nu_obs"] = xr.DataArray(np.array([e_obs["ELE"][f] for f in flav]),
+                                        dims=("neutrino_flavour", "neutrino_energy"), coords=coords,
+                                        attrs={"units": "erg s-1", "long_name": "observed (delta^4) neutrino E L_E"})
+        ds["neutrino_energy_obs"] = xr.DataArray(e_obs["energy_ev"], dims="neutrino_energy",
+                                                 attrs={"units": "eV", "long_name": "observed neutrino energy"})
     return ds
 
 
@@ -296,6 +373,16 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
     if cfg.reference and cfg.reference.photons:
         ref = np.loadtxt(_resolve(cfg.reference.photons, base))
         ax.loglog(10 ** ref[:, 0], 10 ** ref[:, 1], "k.", ms=3, label="reference")
+    neut = res.extra.get("neutrinos")
+    if neut is not None:  # neutrinos at ν = E/h, dashed, on the same luminosity axis
+        e_hz = np.asarray(neut["energy_ev"]) * const.eV / const.h
+        yn = np.asarray(neut["ELE"]["all"])
+        pn = yn > 0
+        ax.loglog(e_hz[pn], yn[pn], "--", color="C3", label="neutrinos, all flavours (at E/h)")
+        if cfg.reference and cfg.reference.neutrinos:
+            ref = np.loadtxt(_resolve(cfg.reference.neutrinos, base))
+            ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1], "x", color="C3", ms=3,
+                      label="reference neutrinos")
     top = res.nuLnu[pos].max() if pos.any() else 1.0
     ax.set_ylim(top * 1e-6, top * 5)
     ax.set_xlabel("ν [Hz]")
@@ -305,6 +392,13 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
     y = res.gamma_e**2 * res.n_e
     pe = y > 0
     axe.loglog(res.gamma_e[pe], y[pe], label="pairs")
+    prot = res.extra.get("protons")
+    if prot is not None:
+        yp = np.asarray(prot["gamma"]) ** 2 * np.asarray(prot["n"])
+        pp = yp > 0
+        axe.loglog(np.asarray(prot["gamma"])[pp], yp[pp], label="protons")
+        y = np.concatenate([y[pe], yp[pp]])
+        pe = y > 0
     if cfg.reference and cfg.reference.pairs:
         ref = np.loadtxt(_resolve(cfg.reference.pairs, base))
         axe.loglog(10 ** ref[:, 0], 10 ** ref[:, 1], "k.", ms=3, label="reference")
@@ -312,6 +406,7 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
         axe.set_ylim(y[pe].max() * 1e-8, y[pe].max() * 5)
     axe.set_xlabel("γ")
     axe.set_ylabel("γ² n(γ) [cm⁻³]")
+    axe.set_xlabel("γ (pairs, protons)")
     axe.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -16,10 +16,11 @@ def register(app: typer.Typer) -> None:
     def blob_cmd(
         config: str = typer.Argument(..., help="YAML file describing the blob (see examples/athena_test1.yaml)."),
         out: Optional[str] = typer.Option(None, "--out", help="Write comoving + observed SEDs to .nc or .csv."),
-        plot: Optional[str] = typer.Option(None, "--plot", help="Write a PNG of the SED and pair spectrum."),
+        plot: Optional[str] = typer.Option(None, "--plot", help="Write a PNG of the SED (+ neutrinos) and the pair (+ proton) spectra."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary (comoving arrays)."),
     ) -> None:
-        """Solve one blob to its steady state (pairs + photons) and report SED and energy balance."""
+        """Solve one blob to its steady state (pairs + photons; protons + neutrinos when a species-p
+        injection is given) and report SED, neutrinos and energy balance."""
         import json
 
         from sweep import blob as blob_mod
@@ -48,5 +49,12 @@ def register(app: typer.Typer) -> None:
                        f"energy balance {res.energy_balance:.6f}  runtime {res.runtime_s:.3f} s")
             if res.message:
                 typer.echo(res.message)
+            if res.extra.get("neutrinos") is not None:
+                from sweep.model.hadronic import neutrino_summary
+
+                nu = neutrino_summary(res, cfg.doppler, cfg.redshift)
+                typer.echo(f"neutrinos (all flavours, observed δ={cfg.doppler:g}, z={cfg.redshift:g}): "
+                           f"E_peak {nu['E_peak_ev']:.3g} eV  EL_E,peak {nu['ELE_peak']:.3g} erg/s  "
+                           f"L_ν {nu['L_nu']:.3g} erg/s")
         if res.status == "failed":
             raise typer.Exit(code=1)
