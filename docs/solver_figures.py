@@ -102,6 +102,8 @@ def main():
         "EC, u_ext=1 erg/cm³": Blob(R=1e16, B=0.5, ppd=20, external_fields=[ExternalField(nu, u)],
                                      injections=[Injection("e", "power_law", p=2.2, gamma_min=100,
                                                            gamma_max=1e5, luminosity=1e43)]),
+        "compact cascade, B=1e4, γ≤1e10 (10 ppd)": Blob(R=1e15, B=1e4, ppd=10, injections=[Injection(
+            "e", "power_law", p=2.0, gamma_min=10, gamma_max=1e10, luminosity=1e45)]),
     }
     fig, a = plt.subplots(figsize=(6, 4))
     print("\n| case | status | iterations | energy balance − 1 |\n|---|---|---|---|")

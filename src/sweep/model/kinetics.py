@@ -26,8 +26,12 @@ Design
       photons n → [b(n), Q_γγ(n)] → pairs (exact sweep) → [ε̇(N, n), sinks(N, n)] → n'
   with the γγ coupling, IC on the blob's own photons (SSC, all orders) and SSA inside the loop.
   The state is the photon field (pairs and extension species are functions of it).  Updates use
-  Anderson acceleration (depth ``accel`` = 5, on log n over bins above 1e-25 of the peak; Walker &
-  Ni 2011); if the residual exceeds 1.5× the best so far, the history is dropped and a plain step
+  Anderson acceleration (depth ``accel`` = 5, Walker & Ni 2011) over the bins above 1e-25 of the
+  peak (the set is kept while its bins stay positive), first on log n; if the residual stands
+  still (within 5 %) for accel+1 iterations — a linear photon → pair → photon gain loop far from
+  its fixed point, a pure translation in log n that Anderson on log n cannot extrapolate — the
+  rest of the run accelerates n itself with 1/G(n) weights (see ``_Anderson``, docs/solver.md §5).
+  If the residual exceeds 1.5× the best so far, the history is dropped and a plain step
   under-relaxed in log space is taken (ω halves when the residual grows, recovers when it falls).
   Convergence test: the fixed-point residual
       r = max |log10(G(s)/s)|  over photon bins with νL_ν > floor·max and pair cells with
