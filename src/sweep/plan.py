@@ -90,13 +90,16 @@ class Calibration:
     first_call_s: float = 0.0  # the first call in a fresh process (numba cache loading etc.)
 
 
-def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 4) -> Calibration:
+def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries: int = 4,
+              n_cells: int = 3) -> Calibration:
     """Time the model on cells of the grid, in this process.
 
     The first call (a cell near the middle of the grid) loads the compiled numba kernels: paid
     once per worker process, it is added to the wall-time estimate. The per-cell figure is the
-    time of a *different* cell (so no per-parameter cache of the model can flatter it); invalid
-    cells return at once and are skipped, up to ``max_tries`` cells."""
+    mean time of up to ``n_cells`` *other* cells spread over the grid (last, ¼ and ¾ of every
+    axis, first), because the cost of a cell varies with its parameters (compact, cascading cells
+    near the black hole take longer than cells far out); no per-parameter cache of the model can
+    flatter it. Invalid cells return at once and are skipped, up to ``max_tries`` cells."""
     from sweep.spec import cell_parameters
 
     spec = loaded.spec
@@ -114,13 +117,20 @@ def calibrate(loaded: LoadedSpec, cell_fn: Optional[Callable] = None, max_tries:
     res = fn(cell_parameters(spec, first_idx, dims), spec.model)
     first = time.perf_counter() - t0
     first_status = CellStatus(res.status).name.lower()
+    timed: list[tuple[float, tuple, str]] = []
     for idx in seen[1:max_tries + 1]:
         t0 = time.perf_counter()
         res = fn(cell_parameters(spec, idx, dims), spec.model)
         dt = time.perf_counter() - t0
         if res.status != CellStatus.INVALID:
-            return Calibration(dt, f"calibration run of one cell ({_label(dims, idx)}; first call "
-                                   f"{first:.3g} s)", CellStatus(res.status).name.lower(), first)
+            timed.append((dt, idx, CellStatus(res.status).name.lower()))
+        if len(timed) >= n_cells:
+            break
+    if timed:
+        mean = sum(t for t, _, _ in timed) / len(timed)
+        what = "; ".join(f"{_label(dims, i)}: {t:.3g} s" for t, i, _ in timed)
+        return Calibration(mean, f"mean of a calibration run of {len(timed)} cell(s) ({what}; first call "
+                                 f"{first:.3g} s)", timed[0][2], first)
     if first_status != "invalid":  # every other candidate was invalid: time the first again
         t0 = time.perf_counter()
         res = fn(cell_parameters(spec, first_idx, dims), spec.model)
