@@ -313,3 +313,18 @@ def test_cell_photopion_efficiency_per_target():
     assert total == pytest.approx(at["solver_total"], rel=0.03)
     assert at["synchrotron"] > max(at["disc"], at["blr"], at["dt"])
 
+
+def test_example_yaml_is_the_python_test4():
+    """examples/athena_test4.yaml (``sweep blob``) builds exactly the blob of
+    ``sweep.hadronic_validation.athena_test4_blob`` (same spectra, bit for bit), so the figures
+    above are those of ``sweep blob examples/athena_test4.yaml``."""
+    from pathlib import Path
+
+    from sweep import blob as blob_mod
+
+    cfg, base = blob_mod.load_config(Path(__file__).resolve().parents[1] / "examples" / "athena_test4.yaml")
+    a = solve(blob_mod.to_blob(cfg, base))
+    b = solve(athena_test4_blob(cfg.ppd))
+    np.testing.assert_array_equal(a.nuLnu, b.nuLnu)
+    np.testing.assert_array_equal(a.extra["neutrinos"]["ELE"]["all"], b.extra["neutrinos"]["ELE"]["all"])
+
