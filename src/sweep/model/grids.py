@@ -45,6 +45,25 @@ def cell_widths(centres: np.ndarray, ppd: int) -> np.ndarray:
     return centres * (10.0**h - 10.0**(-h))
 
 
+def log_grid_params(grid, name: str) -> tuple[float, int, float]:
+    """(first value, size, points per decade) of a log-uniform grid; ValueError naming ``name``
+    if the grid is not 1-D, positive and log-uniform (the kernels index by lattice offsets)."""
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0):
+        raise ValueError(f"{name}: need a 1-D positive grid with ≥ 2 points")
+    dl = np.diff(np.log10(grid))
+    if not np.allclose(dl, dl[0], rtol=1e-6, atol=1e-12):
+        raise ValueError(f"{name}: grid must be log-uniform")
+    return float(grid[0]), grid.size, 1.0 / dl[0]
+
+
+def log_bin_widths(grid) -> np.ndarray:
+    """Widths of log-uniform bins centred (geometrically) on the grid points: g(√r − 1/√r)."""
+    grid = np.asarray(grid, dtype=float)
+    r = grid[1] / grid[0]
+    return grid * (np.sqrt(r) - 1.0 / np.sqrt(r))
+
+
 @dataclass(frozen=True)
 class Grids:
     """The grids of one run. Arrays are read-only by convention; see module docstring."""

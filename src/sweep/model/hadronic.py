@@ -258,7 +258,7 @@ def _rows(kc, k0a, nxa, p0a, npa, ppd):
 def _slice_bh(kc, g, gpf):
     """BetheHeitlerKernels of the run's grids (photons g.x, proton faces gpf, pairs g.gamma) cut
     from the canonical table ``kc`` (None if the grids leave it)."""
-    from .processes.bethe_heitler import log_bin_widths
+    from .grids import log_bin_widths
 
     ppd = g.ppd
     rows = _rows(kc, g.k0, len(g.x), g.p0, len(gpf), ppd)
@@ -279,7 +279,8 @@ def _slice_bh(kc, g, gpf):
 
 def _slice_pg(kc, g, gpf):
     """PhotopionKernels of the run's grids (photons g.x, faces gpf, pairs g.gamma, ν g.x_nu)."""
-    from .processes.photopion import SecondaryTable, log_bin_widths
+    from .grids import log_bin_widths
+    from .processes.photopion import SecondaryTable
 
     ppd = g.ppd
     rows = _rows(kc, g.k0, len(g.x), g.p0, len(gpf), ppd)

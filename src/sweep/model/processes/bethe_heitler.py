@@ -44,6 +44,7 @@ import numpy as np
 from numba import njit
 
 from .. import constants as const
+from ..grids import log_bin_widths, log_grid_params
 
 _C = np.array([0.8048, 0.1459, 1.137e-3, -3.879e-6])
 _D = np.array([-86.07, 50.96, -14.45, 8.0 / 3.0])
@@ -254,22 +255,6 @@ def _pair_table(kap_sub, wsub, u_edges, nsub_u, lu, lk, m):
     return out
 
 
-def _log_grid(grid, name):
-    grid = np.asarray(grid, dtype=float)
-    if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0):
-        raise ValueError(f"{name}: need a 1-D positive grid with ≥ 2 points")
-    dl = np.diff(np.log10(grid))
-    if not np.allclose(dl, dl[0], rtol=1e-6, atol=1e-12):
-        raise ValueError(f"{name}: grid must be log-uniform")
-    return float(grid[0]), grid.size, 1.0 / dl[0]
-
-
-def log_bin_widths(grid):
-    grid = np.asarray(grid, dtype=float)
-    r = grid[1] / grid[0]
-    return grid * (np.sqrt(r) - 1.0 / np.sqrt(r))
-
-
 @dataclass(frozen=True)
 class BetheHeitlerKernels:
     """Precomputed BH kernels (h = i + j indexes κ_h = 2 x_0 γ_0 r^h; rows start at h_lo)."""
@@ -305,9 +290,9 @@ def build_bethe_heitler_kernels(x, gamma_p, gamma_e, nsub=16, nsub_u=4, pair_spe
     """
     if pair_spectrum not in ("ka08", "mean"):
         raise ValueError(f"pair_spectrum must be 'ka08' or 'mean', got {pair_spectrum!r}")
-    x0, nx, ppd = _log_grid(x, "x")
-    g0, npr, p2 = _log_grid(gamma_p, "gamma_p")
-    ge0, nge, p3 = _log_grid(gamma_e, "gamma_e")
+    x0, nx, ppd = log_grid_params(x, "x")
+    g0, npr, p2 = log_grid_params(gamma_p, "gamma_p")
+    ge0, nge, p3 = log_grid_params(gamma_e, "gamma_e")
     if abs(p2 - ppd) > 1e-6 * ppd or abs(p3 - ppd) > 1e-6 * ppd:
         raise ValueError(f"x, gamma_p, gamma_e must share points per decade (got {ppd:.6g}, {p2:.6g}, {p3:.6g})")
     r = 10.0 ** (1.0 / ppd)

@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from .. import constants as const
+from ..grids import log_bin_widths, log_grid_params
 
 # --------------------------------------------------------------------------------------------
 # Kelner & Aharonian 2008 fit parameters (these are definitions of the fit, not physical constants)
@@ -350,23 +351,6 @@ def loss_kernel_eta(eta):
 
 # --------------------------------------------------------------------------------------------
 # Kernel tables on log grids
-def _log_grid_params(grid, name):
-    grid = np.asarray(grid, dtype=float)
-    if grid.ndim != 1 or grid.size < 2 or np.any(grid <= 0):
-        raise ValueError(f"{name}: need a 1-D positive grid with ≥ 2 points")
-    dl = np.diff(np.log10(grid))
-    if not np.allclose(dl, dl[0], rtol=1e-6, atol=1e-12):
-        raise ValueError(f"{name}: grid must be log-uniform")
-    return float(grid[0]), grid.size, 1.0 / dl[0]
-
-
-def log_bin_widths(grid):
-    """Δ of log-uniform bins centred (geometrically) on the grid points."""
-    grid = np.asarray(grid, dtype=float)
-    r = grid[1] / grid[0]
-    return grid * (np.sqrt(r) - 1.0 / np.sqrt(r))
-
-
 @njit(cache=True)
 def _phi_table(species_list, eta_sub, wsub, xi_lo_edges, nsub_xi):
     """T[s, h, m] = Σ_sub w (1/ξ_m) ∫_{bin m} ξ Φ_s dξ; eta_sub[h, q] sub-samples of bin h."""
@@ -544,10 +528,10 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
     """
     if loss_model not in ("sigma_kappa", "ka08"):
         raise ValueError(f"loss_model must be 'sigma_kappa' or 'ka08', got {loss_model!r}")
-    x0, nx, ppd = _log_grid_params(x, "x")
-    g0, npr, ppd_p = _log_grid_params(gamma_p, "gamma_p")
+    x0, nx, ppd = log_grid_params(x, "x")
+    g0, npr, ppd_p = log_grid_params(gamma_p, "gamma_p")
     for grid, name in ((gamma_e, "gamma_e"), (e_nu, "e_nu")):
-        _, _, p = _log_grid_params(grid, name)
+        _, _, p = log_grid_params(grid, name)
         if abs(p - ppd) > 1e-6 * ppd:
             raise ValueError(f"{name}: points per decade {p:.6g} differ from the photon grid's {ppd:.6g}")
     if abs(ppd_p - ppd) > 1e-6 * ppd:
@@ -564,7 +548,7 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
     K = (loss_kernel_eta(eta_sub) * wsub).sum(axis=1)
 
     def table(grid, species_idx):
-        y0, ny, _ = _log_grid_params(grid, "secondary grid")
+        y0, ny, _ = log_grid_params(grid, "secondary grid")
         xi00 = me_mp * y0 / g0
         m_all = np.arange(-(npr - 1), ny)
         xi_c = xi00 * r ** m_all.astype(float)
