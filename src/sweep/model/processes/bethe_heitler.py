@@ -45,6 +45,7 @@ from numba import njit
 
 from .. import constants as const
 from ..grids import log_bin_widths, log_grid_params
+from .lattice import lattice_loss_rate
 
 _C = np.array([0.8048, 0.1459, 1.137e-3, -3.879e-6])
 _D = np.array([-86.07, 50.96, -14.45, 8.0 / 3.0])
@@ -359,22 +360,7 @@ def build_bethe_heitler_kernels(x, gamma_p, gamma_e, nsub=16, nsub_u=4, pair_spe
                                pair_rate=pair_rate, k_shift=k_shift, w_hi=w_hi)
 
 
-@njit(cache=True)
-def _bh_loss(nph_dx, K, h_lo, gamma):
-    npr = gamma.size
-    nx = nph_dx.size
-    nh = K.size
-    out = np.zeros(npr)
-    for j in range(npr):
-        i0 = max(h_lo - j, 0)
-        acc = 0.0
-        for i in range(i0, nx):
-            hh = i + j - h_lo
-            if hh >= nh:
-                break
-            acc += nph_dx[i] * K[hh]
-        out[j] = gamma[j] * acc
-    return out
+_bh_loss = lattice_loss_rate  # −dγ/dt of the rows (processes/lattice.py)
 
 
 @njit(cache=True)

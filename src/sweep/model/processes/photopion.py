@@ -53,6 +53,7 @@ from numba import njit
 
 from .. import constants as const
 from ..grids import log_bin_widths, log_grid_params
+from .lattice import lattice_loss_rate
 
 # --------------------------------------------------------------------------------------------
 # Kelner & Aharonian 2008 fit parameters (these are definitions of the fit, not physical constants)
@@ -452,25 +453,7 @@ def _apply_G(G, np_dg, m_lo, ny):
     return out
 
 
-@njit(cache=True)
-def _loss(nph_dx, K, h_lo, gamma):
-    """−dγ_j/dt = γ_j Σ_i n_iΔx_i K[i+j-h_lo]."""
-    npr = gamma.size
-    nx = nph_dx.size
-    nh = K.size
-    out = np.zeros(npr)
-    for j in range(npr):
-        acc = 0.0
-        i0 = h_lo - j
-        if i0 < 0:
-            i0 = 0
-        for i in range(i0, nx):
-            hh = i + j - h_lo
-            if hh >= nh:
-                break
-            acc += nph_dx[i] * K[hh]
-        out[j] = gamma[j] * acc
-    return out
+_loss = lattice_loss_rate  # −dγ/dt of the rows (processes/lattice.py)
 
 
 def _eta_subsamples(eta_centres, r, nsub):
