@@ -74,7 +74,7 @@ import numpy as np
 from numba import njit
 
 from . import constants as const
-from .grids import cell_widths, lattice, make_grids
+from .grids import cell_widths, lattice
 
 ME_OVER_MP = const.m_e / const.m_p
 #: KA08 species of the photopion tables -> cell.py flavour names
@@ -675,28 +675,11 @@ def _faces_to_cells(b_f, gf, gc):
 
 
 def grids_for(blob, ppd: int | None = None):
-    """The grids of a run with hadronic extensions: the pairs' defaults (as ``kinetics.setup``
-    builds them) widened by every extension's ``grid_request``."""
-    from .kinetics import _ext_range
+    """The grids of a run with hadronic extensions (= ``kinetics.default_grids``, which widens the
+    pairs' defaults by every extension's ``grid_request``)."""
+    from .kinetics import default_grids
 
-    ppd = ppd or blob.ppd
-    top = max([inj.top() for inj in blob.injections] + [10.0])
-    xlo, xhi = _ext_range(blob.external_fields)
-    kw: dict = dict(x_min=xlo, x_max=xhi)
-    for ext in blob.extensions:
-        req = getattr(ext, "grid_request", None)
-        if req is None:
-            continue
-        r = req(blob)
-        for k, v in r.items():
-            if k in ("gamma_p_range", "x_nu_range"):
-                old = kw.get(k)
-                kw[k] = v if old is None else (min(old[0], v[0]), max(old[1], v[1]))
-            elif k in ("x_max", "gamma_max"):
-                kw[k] = v if kw.get(k) is None else max(kw[k], v)
-            elif k == "x_min":
-                kw[k] = v if kw.get(k) is None else min(kw[k], v)
-    return make_grids(ppd, blob.B, top, **kw)
+    return default_grids(blob, ppd)
 
 
 # --------------------------------------------------------------------------------------------

@@ -367,6 +367,28 @@ def _gg_matrices(ppd, n_gamma, k0, n_x):
     return pairs.GammaGamma(_lattice_grids(ppd, n_gamma, k0, n_x))
 
 
+def default_grids(blob: Blob, ppd: int | None = None) -> Grids:
+    """The grids of a run: the pairs' defaults (from the injections, B and the external fields)
+    widened by every extension's ``grid_request(blob)`` (protons, secondaries, neutrinos), so one
+    set of grids serves all processes of the run."""
+    top = max([inj.top() for inj in blob.injections] + [10.0])
+    xlo, xhi = _ext_range(blob.external_fields)
+    kw: dict = dict(x_min=xlo, x_max=xhi)
+    for ext in blob.extensions:
+        req = getattr(ext, "grid_request", None)
+        if req is None:
+            continue
+        for key, v in req(blob).items():
+            if key in ("gamma_p_range", "x_nu_range"):
+                old = kw.get(key)
+                kw[key] = v if old is None else (min(old[0], v[0]), max(old[1], v[1]))
+            elif key in ("x_max", "gamma_max"):
+                kw[key] = v if kw.get(key) is None else max(kw[key], v)
+            elif key == "x_min":
+                kw[key] = v if kw.get(key) is None else min(kw[key], v)
+    return make_grids(ppd or blob.ppd, blob.B, top, **kw)
+
+
 def setup(blob: Blob, grids: Grids | None = None) -> Setup:
     """Grids, injection and every kernel matrix of the run (once per run)."""
     for inj in blob.injections:
@@ -374,9 +396,7 @@ def setup(blob: Blob, grids: Grids | None = None) -> Setup:
             raise ValueError(f"injections.species: value {inj.species!r} needs the hadronic "
                              "extension; this solver handles 'e' (pairs)")
     if grids is None:
-        top = max([inj.top() for inj in blob.injections] + [10.0])
-        xlo, xhi = _ext_range(blob.external_fields)
-        grids = make_grids(blob.ppd, blob.B, top, x_min=xlo, x_max=xhi)
+        grids = default_grids(blob)
     pr = blob.processes
     gf = grids.gamma_faces
     x, dx = grids.x, grids.dx
@@ -677,6 +697,6 @@ def _result(ctx: Setup, st: State, it, res, converged, tol, t0, pieces=None) -> 
                        extra=st.extra)
 
 
-__all__ = ["Blob", "Injection", "ExternalField", "Processes", "SteadyState", "solve", "setup",
+__all__ = ["Blob", "Injection", "ExternalField", "Processes", "SteadyState", "solve", "setup", "default_grids",
            "cooling_sweep", "face_particles", "energy_budget", "Setup", "State", "Terms",
            "cell_widths"]
