@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sweep.model.cell import CellStatus
+
 SED_CSS = "sweep-sed"
 INFO_CSS = "sweep-info"
 
@@ -154,7 +156,11 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
         if "status" in cell:
             st = int(cell["status"].values)
             msg = str(cell["message"].values) if "message" in cell else ""
-            lines.append(f"\nstatus: {st} {msg}".rstrip())
+            try:
+                name = CellStatus(st).name.lower()
+            except ValueError:
+                name = str(st)
+            lines.append(f"\nstatus: {name} {msg}".rstrip())
         for v, unit in (("nu_syn_peak_rest", "Hz"), ("nuLnu_syn_peak", "erg/s"),
                         ("nu_ic_peak_rest", "Hz"), ("compton_dominance", ""),
                         ("L_gamma", "erg/s"), ("L_xrt", "erg/s"), ("L_artxc", "erg/s"),
