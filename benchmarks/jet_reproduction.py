@@ -10,27 +10,13 @@ from sweep.model import constants as C
 from sweep.model import fields as fl
 from sweep.model import injection as inj
 from sweep.model import jet
+from sweep.jet_validation import SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
-REF = {  # model.md §8.2
-    "Γ": [1.10, 3.53, 8.28, 18.3, 31.0, 31.0],
-    "δ": [1.56, 6.70, 13.9, 19.1, 17.1, 17.1],
-    "σ": [30.0, 8.65, 3.12, 0.87, 0.10, 0.10],
-    "p": [1.32, 1.70, 2.20, 2.61, 3.91, 3.91],
-    "R [cm]": [1.48e15, 1.79e15, 2.08e15, 2.60e15, 3.25e15, 6.82e15],
-    "B' [G]": [384, 62.6, 20.8, 5.89, 1.23, 0.58],
-    "u'_B": [5.9e3, 1.6e2, 17.2, 1.38, 6.0e-2, 1.4e-2],
-    "u'_AD": [1.1e2, 11.5, 1.59, 0.14, 1.3e-2, 5e-5],
-    "u'_BLR": [2.7e-2, 0.49, 3.20, 4.60, 2.8e-3, 3e-6],
-    "u'_DT": [5e-5, 5e-4, 2.9e-3, 1.4e-2, 4.1e-2, 4.1e-2],
-    "L'_inj": [2.4e44, 1.7e43, 2.6e42, 3.3e41, 2.2e40, 2.2e40],
-    "γmax,e": [6.0e4, 1.5e5, 2.6e5, 4.8e5, 1.1e6, 1.5e6],
-    "γmax,p": [1.8e7, 3.6e6, 1.4e6, 4.9e5, 1.3e5, 1.3e5],
-}
-ATTR = {"Γ": "gamma", "δ": "doppler", "σ": "sigma", "p": "p", "R [cm]": "radius", "B' [G]": "B",
-        "u'_B": "u_B", "u'_AD": "u_AD", "u'_BLR": "u_BLR", "u'_DT": "u_DT", "L'_inj": "L_inj",
-        "γmax,e": "gamma_max_e", "γmax,p": "gamma_max_p"}
-ZRS = [10, 30, 100, 380, 1000, 3000]
+LABEL = {"gamma": "Γ", "doppler": "δ", "sigma": "σ", "p": "p", "radius": "R [cm]", "B": "B' [G]",
+         "u_B": "u'_B", "u_AD": "u'_AD", "u_BLR": "u'_BLR", "u_DT": "u'_DT", "L_inj": "L'_inj",
+         "gamma_max_e": "γmax,e", "gamma_max_p": "γmax,p"}
+ZRS = [int(z) for z in Z_RS]
 
 
 def main() -> None:
@@ -40,8 +26,9 @@ def main() -> None:
     print("| quantity | " + " | ".join(f"z = {z} R_s" for z in ZRS) + " |")
     print("|---|" + "---|" * len(ZRS))
     worst = {}
-    for k, ref in REF.items():
-        ours = getattr(s, ATTR[k])
+    for attr, ref in SECTION_8_2.items():
+        k = LABEL[attr]
+        ours = getattr(s, attr)
         cells = [f"{o:.3g} ({r:g})" for o, r in zip(ours, ref)]
         worst[k] = max(abs(o / r - 1) for o, r in zip(ours, ref))
         print(f"| {k} | " + " | ".join(cells) + " |")

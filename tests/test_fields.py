@@ -8,20 +8,15 @@ from scipy.integrate import quad
 from sweep.model import constants as C
 from sweep.model import fields as fl
 from sweep.model import jet
+from sweep.jet_validation import FIELD_SIGFIGS, SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
 P = JetParameters()
 RS = C.schwarzschild_radius(P.mass_g)
-Z = np.array([10, 30, 100, 380, 1000, 3000.0])
+Z = np.array(Z_RS)
 # model.md §8.2 (erg cm^-3)
-TABLE = {
-    "u_AD": [1.1e2, 11.5, 1.59, 0.14, 1.3e-2, 5e-5],
-    "u_BLR": [2.7e-2, 0.49, 3.20, 4.60, 2.8e-3, 3e-6],
-    "u_DT": [5e-5, 5e-4, 2.9e-3, 1.4e-2, 4.1e-2, 4.1e-2],
-}
-SIGFIGS = {  # significant figures printed in §8.2
-    "u_AD": [2, 3, 3, 2, 2, 1], "u_BLR": [2, 2, 3, 3, 2, 1], "u_DT": [1, 1, 2, 2, 2, 2],
-}
+TABLE = {k: SECTION_8_2[k] for k in ("u_AD", "u_BLR", "u_DT")}
+SIGFIGS = FIELD_SIGFIGS  # significant figures printed in §8.2
 
 
 @pytest.fixture(scope="module")

@@ -13,25 +13,16 @@ import pytest
 from sweep.model import constants as C
 from sweep.model import injection as inj
 from sweep.model import jet
+from sweep.jet_validation import SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
 P = JetParameters()
 RS = C.schwarzschild_radius(P.mass_g)
-Z = np.array([10, 30, 100, 380, 1000, 3000.0])
+Z = np.array(Z_RS)
 
-# model.md §8.2 (z/R_s: Γ, δ, σ, p, R, B', L'inj, γmax,e, γmax,p)
-TABLE = {
-    "gamma": [1.10, 3.53, 8.28, 18.3, 31.0, 31.0],
-    "doppler": [1.56, 6.70, 13.9, 19.1, 17.1, 17.1],
-    "sigma": [30.0, 8.65, 3.12, 0.87, 0.10, 0.10],
-    "p": [1.32, 1.70, 2.20, 2.61, 3.91, 3.91],
-    "radius": [1.48e15, 1.79e15, 2.08e15, 2.60e15, 3.25e15, 6.82e15],
-    "B": [384, 62.6, 20.8, 5.89, 1.23, 0.58],
-    "u_B": [5.9e3, 1.6e2, 17.2, 1.38, 6.0e-2, 1.4e-2],
-    "L_inj": [2.4e44, 1.7e43, 2.6e42, 3.3e41, 2.2e40, 2.2e40],
-    "gamma_max_e": [6.0e4, 1.5e5, 2.6e5, 4.8e5, 1.1e6, 1.5e6],
-    "gamma_max_p": [1.8e7, 3.6e6, 1.4e6, 4.9e5, 1.3e5, 1.3e5],
-}
+# model.md §8.2 (z/R_s: Γ, δ, σ, p, R, B', u'_B, L'inj, γmax,e, γmax,p); fields in test_fields.py
+TABLE = {k: SECTION_8_2[k] for k in ("gamma", "doppler", "sigma", "p", "radius", "B", "u_B", "L_inj",
+                                     "gamma_max_e", "gamma_max_p")}
 
 
 def _tol(printed: float) -> float:
