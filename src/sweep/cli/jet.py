@@ -10,6 +10,8 @@ from typing import List, Optional
 
 import typer
 
+from sweep.cli.common import warn_if_radians
+
 JSON_KEYS = {  # output key -> BlobState attribute
     "z_rs": "z_rs", "gamma": "gamma", "delta": "doppler", "sigma": "sigma", "p": "p",
     "r_cm": "radius", "b_g": "B", "u_b": "u_B", "u_ad": "u_AD", "u_blr": "u_BLR", "u_dt": "u_DT",
@@ -110,7 +112,8 @@ def jet(
     mdot: Optional[float] = typer.Option(None, "--mdot", help="accretion rate [Eddington]"),
     eps_jet: Optional[float] = typer.Option(None, "--eps-jet", help="jet power / accretion power"),
     eta_acc: Optional[float] = typer.Option(None, "--eta-acc", help="acceleration efficiency η_acc"),
-    theta_obs: Optional[float] = typer.Option(None, "--theta-obs", help="viewing angle [deg]"),
+    theta_obs: Optional[float] = typer.Option(None, "--theta-obs",
+                                              help="viewing angle [deg] (degrees, not radians)"),
     mass: Optional[float] = typer.Option(None, "--mass", help="black-hole mass [M_sun]"),
     set_: List[str] = typer.Option([], "--set", help="name=value for any JetParameters field (repeatable)"),
     as_json: bool = typer.Option(False, "--json", help="print a JSON list of objects"),
@@ -119,6 +122,8 @@ def jet(
     """Jet state, injection and comoving external fields at distances z (model.md §1–§3)."""
     params = build_parameters({"sigma0": sigma0, "mdot": mdot, "eps_jet": eps_jet, "eta_acc": eta_acc,
                                "theta_obs": theta_obs, "mass_msun": mass}, set_)
+    warn_if_radians("--theta-obs" if theta_obs is not None else "--set theta_obs",
+                    params.theta_obs)
     zvals = _parse_z(z)
     import numpy as np
 
