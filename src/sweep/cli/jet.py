@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from sweep.cli.common import warn_if_radians
+from sweep.cli.common import escape_markup, warn_if_radians
 
 JSON_KEYS = {  # output key -> BlobState attribute
     "z_rs": "z_rs", "gamma": "gamma", "delta": "doppler", "sigma": "sigma", "p": "p",
@@ -100,7 +100,10 @@ def _plot(params, z_cm, path: str) -> None:
     fig.suptitle(f"σ0={params.sigma0:g}, ṁ={params.mdot:g}, ε_jet={params.eps_jet:g}, "
                  f"η_acc={params.eta_acc:g}, θ_obs={params.theta_obs:g}°, M={params.mass_msun:g} M☉",
                  fontsize=9)
-    fig.tight_layout()
+    fig.text(0.01, 0.005, "dotted lines: z_acc end of acceleration; R_BLR, R_DT radii of the BLR "
+             "and torus; z_× where u'_AD = u'_BLR (disc and BLR fields cross)",
+             fontsize=7, color="0.3")
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -156,7 +159,7 @@ def jet(
 
         tab = Table(title=f"sweep jet  (u' in erg cm⁻³; L_jet = {state.L_jet:.4g} erg/s)")
         for hd in _HEADERS + ["status"]:
-            tab.add_column(hd, justify="right")
+            tab.add_column(escape_markup(hd), justify="right")  # keep "[cm]", "[erg/s]"
         for i in range(len(zvals)):
             row = state.row(i)
             if reasons[i]:
