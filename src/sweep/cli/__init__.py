@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # module name -> registers its commands on `app` via `register(app)`
-_COMMAND_MODULES = ["jet", "blob", "engine", "reduce"]
+_COMMAND_MODULES = ["jet", "blob", "engine", "reduce", "data"]
 
 
 @app.callback()
