@@ -225,25 +225,23 @@ def ring_rays(xi_l: float, r_ring: float, z_cm: float, *, nu0: float | None = No
 def shell_rays(xi_l: float, r_shell: float, z_cm: float, *, nu0: float | None = None,
                t_k: float | None = None, n: int = 96) -> LabRays:
     """A thin spherical shell of radius R re-emitting ξL isotropically (surface brightness
-    ξL/(16π²R²) per sr): rays from every shell point, quadrature over the zenith angle μ_re of the
-    emitting point (Gauss–Legendre, split at the point where the distance is smallest)."""
-    # emission point at (R sinθ, R cosθ); blob at (0, z): distance x, photon direction cos
-    # μ* = (z − R μ_re)/x; energy density per dμ_re: ξL/(4π R²)·(R² 2π dμ_re)/(4π x² c)
-    edges = [-1.0, 1.0]
-    if 0.0 < z_cm < 2.0 * r_shell:
-        edges = [-1.0, min(max(z_cm / r_shell, -1.0), 1.0), 1.0]
-    mus, dus = [], []
+    ξL/(16π²R²) per sr), seen from z on the axis: a point at zenith cosine μ_re is at distance
+    x, x² = R² + z² − 2Rzμ_re, and sends photons along μ* = (z − Rμ_re)/x with
+    du = ξL dμ_re/(8π x² c).  Quadrature in s = ln(1 + u/a), u = 1 − μ_re, a = (R−z)²/(2Rz),
+    which makes the 1/x² peak flat (Gauss–Legendre, n nodes).  At z = R exactly u diverges
+    (logarithmically) for a thin shell; z must differ from R."""
+    if z_cm <= 0 or abs(z_cm - r_shell) < 1e-9 * r_shell:
+        raise ValueError(f"z_cm: value {z_cm!r} is invalid; allowed: > 0 and ≠ R ({r_shell:g})")
+    a = (r_shell - z_cm) ** 2 / (2.0 * r_shell * z_cm)
+    smax = math.log1p(2.0 / a)
     xg, wg = np.polynomial.legendre.leggauss(n)
-    for a, b in zip(edges[:-1], edges[1:]):
-        # graded nodes toward b (where x → |R − z| may be small): μ_re = b − (b − a) t²
-        t = 0.5 * (xg + 1.0)
-        m = b - (b - a) * t**2
-        w = (b - a) * 2.0 * t * 0.5 * wg
-        x2 = r_shell**2 + z_cm**2 - 2.0 * r_shell * z_cm * m
-        xx = np.sqrt(x2)
-        mus.append((z_cm - r_shell * m) / xx)
-        dus.append(xi_l * w / (8.0 * math.pi * x2 * const.c))
-    mu, du = np.concatenate(mus), np.concatenate(dus)
+    s = 0.5 * smax * (xg + 1.0)
+    u = a * np.expm1(s)
+    w = 0.5 * smax * wg * a * np.exp(s)  # du
+    m = 1.0 - u
+    x2 = r_shell**2 + z_cm**2 - 2.0 * r_shell * z_cm * m
+    mu = np.clip((z_cm - r_shell * m) / np.sqrt(x2), -1.0, 1.0)
+    du = xi_l * w / (8.0 * math.pi * x2 * const.c)
     if nu0 is not None:
         return LabRays(mu=mu, du=du, kind="line", nu0=nu0, name="shell")
     return LabRays(mu=mu, du=du, kind="blackbody", t=t_k, name="shell")
