@@ -200,10 +200,11 @@ def _hadronic_extensions(jp, row: dict, options: ModelOptions) -> list:
         bethe_heitler=pr.bethe_heitler, photopion=pr.photopion)]
 
 
-def ec_toward_observer(jp, row: dict, blob, ss) -> np.ndarray:
+def ec_toward_observer(jp, row: dict, blob, ss, mu_obs: float | None = None) -> np.ndarray:
     """Comoving νL_ν toward the observer (4π × intensity at θ′_obs) with the external Compton
     part angle-resolved (``processes.external_compton``): the rays of the disc, BLR and torus
-    (``external_rays.jet_rays``), each scaled to the bolometric u′ the solver used."""
+    (``external_rays.jet_rays``), each scaled to the bolometric u′ the solver used.
+    ``mu_obs``: comoving cosine of the line of sight (default: from θ_obs and Γ)."""
     import math
 
     from . import constants as const
@@ -224,7 +225,8 @@ def ec_toward_observer(jp, row: dict, blob, ss) -> np.ndarray:
         Ns.append(N)
     mu = np.concatenate(mus)
     N = np.vstack(Ns)
-    mu_obs = comoving_cos(math.cos(math.radians(jp.theta_obs)), beta)
+    if mu_obs is None:
+        mu_obs = comoving_cos(math.cos(math.radians(jp.theta_obs)), beta)
     lum_per_n = blob.volume * const.c / (blob.R * blob.t_esc_photons) * const.m_e_c2
     return toward_observer(ss.nuLnu, g.x, g.dx, g.k0, g.ppd, g.gamma_faces, ss.face_particles,
                            ss.n_ext, ss.photon_sink, lum_per_n, mu, N, mu_obs)
