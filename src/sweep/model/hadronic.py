@@ -75,6 +75,7 @@ from numba import njit
 
 from . import constants as const
 from .grids import cell_widths, lattice
+from .processes.lattice import lattice_loss_rate
 
 ME_OVER_MP = const.m_e / const.m_p
 #: KA08 species of the photopion tables -> cell.py flavour names
@@ -296,6 +297,7 @@ def _slice_pg(kc, g, gpf):
     return dataclasses.replace(
         kc, x=g.x, dx=log_bin_widths(g.x), gamma_p=gpf, dgamma_p=log_bin_widths(gpf), h_lo=h_lo,
         eta=kc.eta[:nh], K=kc.K[:nh], ka08_over_sigmakappa=kc.ka08_over_sigmakappa[:nh],
+        K_neutron=kc.K_neutron[:nh],
         photons=tab(kc.photons, g.x, g.k0), pairs=tab(kc.pairs, g.gamma, 0),
         neutrinos=tab(kc.neutrinos, g.x_nu, g.n0))
 
@@ -310,7 +312,7 @@ def _build_bh(g, gpf, pair_spectrum, canonical=True):
     return bh.build_bethe_heitler_kernels(g.x, gpf, g.gamma, pair_spectrum=pair_spectrum)
 
 
-def _build_pg(g, gpf, xi_min, loss_model="sigma_kappa", canonical=True):
+def _build_pg(g, gpf, xi_min, loss_model="sophia", canonical=True):
     from .processes import photopion as pg
 
     k = None
@@ -441,7 +443,11 @@ class ProtonExtension:
     ``sweep.model.injection.spectral_shape``); ``luminosity``: V m_pc² ∫γQdγ [erg/s] (comoving);
     ``synchrotron``, ``ssa``, ``bethe_heitler``, ``photopion``: processes on/off; ``t_esc``:
     proton escape time in R/c; ``bh_pair_spectrum``: "ka08" or "mean" (see bethe_heitler);
-    ``xi_min``: smallest secondary energy fraction kept in the photopion tables.
+    ``xi_min``: smallest secondary energy fraction kept in the photopion tables;
+    ``pg_loss_model``: "sophia" (default: losses, secondaries and escaping neutrons from the
+    SOPHIA 2.0 yield table), "ka08" (KA08 secondaries, loss = their energy) or "sigma_kappa"
+    (legacy: Mücke σ × channel-weighted κ loss, KA08 renormalised to it; kept to reproduce older
+    results, see docs/hadronic.md).
     """
 
     p: float = 2.0
@@ -458,9 +464,14 @@ class ProtonExtension:
     t_esc: float = 1.0
     bh_pair_spectrum: str = "ka08"
     xi_min: float = 1e-7
-    pg_loss_model: str = "sigma_kappa"
+    pg_loss_model: str = "sophia"
 
     def __post_init__(self):
+        from .processes.photopion import LOSS_MODELS
+
+        if self.pg_loss_model not in LOSS_MODELS:
+            raise ValueError(f"protons.pg_loss_model: value {self.pg_loss_model!r} is invalid; "
+                             f"allowed: {LOSS_MODELS}")
         if self.shape not in PROTON_SHAPES:
             raise ValueError(f"protons.shape: value {self.shape!r} is invalid; allowed: {PROTON_SHAPES}")
         if not (self.gamma_min >= 1.0 and self.gamma_max > self.gamma_min):
@@ -559,6 +570,7 @@ class ProtonExtension:
         nf = len(hs.gpf)
         b_bh = np.zeros(nf)
         b_pg = np.zeros(nf)
+        b_n = None
         if hs.bh is not None:
             b_bh = bhm._bh_loss(nd, hs.bh.K, hs.bh.h_lo, hs.gpf)
             b += b_bh
@@ -566,6 +578,8 @@ class ProtonExtension:
             k = hs.pg["kernels"]
             b_pg, frozen = _loss_sums(nd, k.K, k.h_lo, hs.gpf, hs.pg["h_f"])
             b += b_pg
+            if k.K_neutron is not None and np.any(k.K_neutron):
+                b_n = lattice_loss_rate(nd, k.K_neutron, k.h_lo, hs.gpf)  # part of b_pg: neutrons
         if hs.q_sub is not None:
             F, M = proton_sweep(hs.gp, b, hs.q_sub, hs.u_sub, hs.t_esc)
         else:
@@ -622,6 +636,9 @@ class ProtonExtension:
         terms.power_in["protons_injected"] = mp2 * float(np.sum(hs.gp * hs.q_p))
         terms.power_out["escaping_protons"] = mp2 * float(np.sum(hs.gp * M)) / hs.t_esc
         terms.power_out["neutrinos"] = p_nu
+        p_n = mp2 * float(np.sum(Nf * b_n)) if b_n is not None else 0.0
+        if b_n is not None:
+            terms.power_out["neutrons"] = p_n
         if p_ssa:
             terms.power_out["proton_ssa_absorbed"] = p_ssa
         # --- residuals (protons' own species; neutrinos follow from protons and photons)
@@ -649,6 +666,7 @@ class ProtonExtension:
                  "pg_pairs": vol * me2 * float(np.sum(ctx.grids.gamma * q_pg_pairs)),
                  "pg_photons": vol * me2 * float(np.sum(ctx.x * q_pg_ph)),
                  "pg_neutrinos": vol * p_nu,
+                 "pg_neutrons": vol * p_n,
                  "ssa_absorbed": vol * p_ssa}
         st.extra["protons"] = {"gamma": hs.gp, "n": M / hs.dgp,
                                "b_syn": _faces_to_cells(hs.b_syn, hs.gpf, hs.gp),
