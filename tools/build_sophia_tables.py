@@ -59,12 +59,17 @@ def bin_edges(n_bins, eps_max):
 class SophiaRunner:
     """SOPHIA 2.0 (chromo) with the nucleon at rest and muons left for ``decay_muons``."""
 
+    _model = None  # chromo allows one SOPHIA instance per process: shared, reseeded per use
+
     def __init__(self, seed):
         from chromo.kinematics import FixedTarget
         from chromo.models import Sophia20
 
-        self.m = Sophia20(FixedTarget(1.0, "gamma", "p"), seed=seed)
+        if SophiaRunner._model is None:
+            SophiaRunner._model = Sophia20(FixedTarget(1.0, "gamma", "p"), seed=seed)
+        self.m = SophiaRunner._model
         self.lib = self.m._lib
+        self.reseed(seed)
         # muons stable (decayed below with V-A); neutrons/antinucleons stable; π, K, hyperons decay
         self.m.final_state_particles = [13, -13, 2112, -2112]
         self.mp = float(self.lib.s_mass1.am[12])  # SOPHIA's proton mass AM(13) [GeV]
@@ -152,18 +157,19 @@ def decay_muons(pid, p4, mmu, rng):
     return pids, new
 
 
-def run_bin(runner, lo, hi, n_events, seed, b, x_edges):
-    """Yields of one ε_r bin: dict of arrays (see module docstring)."""
-    rng = np.random.default_rng([seed, b, 0])
-    runner.reseed([seed, b, 1])
-    mrng = np.random.default_rng([seed, b, 2])
-    # ε sampled ∝ ε σ(ε) inside the bin (inverse CDF on 400 log sub-points)
+def sample_eps(runner, lo, hi, n_events, rng):
+    """ε_r sampled with density ∝ ε σ(ε) inside [lo, hi] (inverse CDF on 400 log sub-points)."""
     eg = np.geomspace(lo, hi, 401)
     f = eg * runner.sigma(eg)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(eg))])
-    eps = np.interp(rng.uniform(0, cdf[-1], n_events), cdf, eg)
+    return np.interp(rng.uniform(0, cdf[-1], n_events), cdf, eg)
+
+
+def final_state(runner, eps, mrng, tol=None):
+    """Events at photon energies ``eps`` [GeV], muons decayed: (event index, species index into
+    SPECIES, x = (E − p_z)/m_p) per final particle; checks Σx = 1 per event."""
+    n_events = eps.size
     ev, pid, p = runner.events(eps)
-    # muon decays
     mu = np.abs(pid) == 13
     if mu.any():
         dp, d4 = decay_muons(pid[mu], p[mu], runner.mmu, mrng)
@@ -173,9 +179,10 @@ def run_bin(runner, lo, hi, n_events, seed, b, x_edges):
     x = (p[:, 0] - p[:, 3]) / runner.mp
     sx = np.bincount(ev, weights=x, minlength=n_events)
     err = float(np.max(np.abs(sx - 1.0)))
-    if err > 1e-12 * (1.0 + 10.0 * hi / runner.mp):  # SOPHIA's double-precision round-off
-        raise RuntimeError(f"bin {b}: energy not conserved per event (max |Σx−1| = {err:.3g})")
-    # species index: leading nucleon (largest x among p, n) -> proton/neutron, rest of baryons -> other
+    tol = 1e-12 * (1.0 + 10.0 * float(eps.max()) / runner.mp) if tol is None else tol
+    if err > tol:  # SOPHIA's double-precision round-off
+        raise RuntimeError(f"energy not conserved per event (max |Σx−1| = {err:.3g} > {tol:.3g})")
+    # species: leading nucleon (largest x among p, n) -> proton/neutron, other baryons -> other
     sp = np.full(pid.size, 9, dtype=np.int64)
     for code, s in _PDG.items():
         sp[pid == code] = s
@@ -186,17 +193,27 @@ def run_bin(runner, lo, hi, n_events, seed, b, x_edges):
     lead = np.zeros(pid.size, bool)
     lead[order[first & nuc[order]]] = True
     if np.bincount(ev[lead], minlength=n_events).min() != 1:
-        raise RuntimeError(f"bin {b}: an event without a nucleon")
+        raise RuntimeError("an event without a nucleon")
     sp[lead & (pid == 2212)] = 7
     sp[lead & (pid == 2112)] = 8
+    return ev, sp, x, err
+
+
+def run_bin(runner, lo, hi, n_events, seed, b, x_edges):
+    """Yields of one ε_r bin: dict of arrays (see module docstring)."""
+    rng = np.random.default_rng([seed, b, 0])
+    runner.reseed([seed, b, 1])
+    mrng = np.random.default_rng([seed, b, 2])
+    eps = sample_eps(runner, lo, hi, n_events, rng)
+    ev, sp, x, err = final_state(runner, eps, mrng)
     nx = x_edges.size - 1
     k = np.clip(np.searchsorted(x_edges, x, side="right") - 1, -1, nx - 1) + 1  # 0 = underflow
     energy = np.zeros((len(SPECIES), nx + 1))
     np.add.at(energy, (sp, k), x)
     number = np.bincount(sp, minlength=len(SPECIES)).astype(float)
-    xn = x[lead]
+    lead = (sp == 7) | (sp == 8)
     return {"energy": energy / n_events, "number": number / n_events,
-            "p_neutron": float(np.mean(pid[lead] == 2112)), "kappa": float(1.0 - xn.mean()),
+            "p_neutron": float(np.mean(sp[lead] == 8)), "kappa": float(1.0 - x[lead].mean()),
             "eps_mean": float(eps.mean()), "max_sum_err": err}
 
 
