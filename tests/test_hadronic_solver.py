@@ -62,20 +62,28 @@ def test_power_lost_equals_power_in_secondaries(dense):
     _, ss = dense
     hp = ss.extra["hadronic_power"]
     assert hp["bh_pairs"] / hp["bethe_heitler"] == pytest.approx(1.0, abs=0.02)
-    sec = hp["pg_pairs"] + hp["pg_photons"] + hp["pg_neutrinos"]
+    sec = hp["pg_pairs"] + hp["pg_photons"] + hp["pg_neutrinos"] + hp["pg_neutrons"]
     assert sec / hp["photopion"] == pytest.approx(1.0, abs=0.02)
+    assert hp["pg_neutrons"] > 0.1 * hp["photopion"]  # SOPHIA: p → n in ~1/3–1/2 of interactions
     # the proton equation itself is flux-conservative: in = escape + every loss, to round-off
     out = hp["escaping"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
     assert out / hp["injected"] == pytest.approx(1.0, abs=1e-10)
 
 
 def _direct_pgamma_rate(gamma):
-    """t_pγ⁻¹ = (c/2γ²) ∫ dE n(E)/E² ∫_{ε̄_th}^{2γE} dε̄ ε̄ σκ(ε̄) on the grey body (model.md §4):
-    inner integral by a fine trapezoid table of ε̄σκ (photopion.sigma_kappa, the solver's
-    σ and κ), outer by scipy quad over ln E. Independent of the solver's grids and binning."""
+    """t_pγ⁻¹ = (c/2γ²) ∫ dE n(E)/E² ∫_{ε̄_th}^{2γE} dε̄ ε̄ σ(ε̄) f(ε̄) on the grey body (model.md
+    §4) with the default ``sophia`` model's σ (SOPHIA's, from the table's fine grid) and f = the
+    energy fraction the protons lose per interaction (1 − x_p, all of it when the nucleon is a
+    neutron; per table bin): inner integral by a fine trapezoid table, outer by scipy quad over
+    ln E. Independent of the solver's grids and binning."""
+    from sweep.model.processes import sophia_table as stab
+
+    tab = stab.load_table()
     gev = 1e9 * const.eV
-    eb = np.logspace(np.log10(0.150), 5.0, 20001)
-    f = np.array([e * pg.sigma_kappa(e) for e in eb])
+    eb = np.logspace(np.log10(0.1517), 5.0, 20001)
+    b = np.clip(np.searchsorted(tab.eps_edges_gev, eb, side="right") - 1, 0, tab.kappa.size - 1)
+    sig = np.interp(np.log(eb), np.log(tab.eps_sigma_gev), tab.sigma_ub) * 1e-30
+    f = eb * sig * stab.loss_fraction(tab)[b]
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(eb))])  # GeV² cm²
     kt = const.k_B * T_BB
     dil = U_BB / (const.a_rad * T_BB**4)
@@ -121,7 +129,7 @@ def test_energy_balance_test4(test4):
     assert ss.energy_balance == pytest.approx(1.0, abs=1e-6)
     e, hp = ss.energy, ss.extra["hadronic_power"]
     rad_out = e["escaping_photons"] + e["escaping_pairs"] + e["ssa_absorbed"] + e["neutrinos"] \
-        + e.get("proton_ssa_absorbed", 0.0)
+        + e.get("proton_ssa_absorbed", 0.0) + e.get("neutrons", 0.0)
     rad_in = e["injected"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
     assert rad_out / rad_in == pytest.approx(1.0, abs=1e-3)
 

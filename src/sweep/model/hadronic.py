@@ -738,16 +738,23 @@ def neutrino_peak(energy_ev, ele) -> tuple[float, float, float]:
     return float(10**le), float(10**ly), tot
 
 
-def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 20) -> dict:
+def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 20,
+                                   loss_model: str = "sophia") -> dict:
     """f_pγ(γ_p) = (R/c)/t_pγ(γ_p) for each target photon field separately (paper Figs. 13–14).
 
     gamma_p: proton Lorentz factors (comoving); R: blob radius [cm]; targets: {name: (ν [Hz],
     u_ν [erg cm⁻³ Hz⁻¹])} comoving isotropic fields (e.g. the blob's synchrotron photons from
     ``SteadyState``: u_ν = νL_ν/(ν · (4π/3)R²c) ... see ``target_from_steady_state``; disc, BLR,
-    DT from ``sweep.model.fields``).  The loss rate is the same σκ integral as in the solver
-    (``photopion.loss_kernel_eta``, exact per target point, no binning).  Returns {name: f_pγ}.
+    DT from ``sweep.model.fields``).  The loss rate is the same integral as in the solver for
+    ``loss_model`` ("sophia": ``sophia_table.loss_kernel_eta``, protons lose 1 − x_p per
+    interaction and the whole energy when they turn into an escaping neutron; "sigma_kappa"/"ka08":
+    Mücke σκ, ``photopion.loss_kernel_eta``), exact per target point, no binning.
+    Returns {name: f_pγ}.
     """
     from .processes import photopion as pg
+    from .processes import sophia_table
+
+    kernel = sophia_table.loss_kernel_eta if loss_model == "sophia" else pg.loss_kernel_eta
 
     gamma_p = np.atleast_1d(np.asarray(gamma_p, dtype=float))
     out = {}
@@ -761,7 +768,7 @@ def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 
         rate = np.empty(gamma_p.size)
         for j, g in enumerate(gamma_p):
             eta = 4.0 * ME_OVER_MP * x * g
-            integ = n_x * pg.loss_kernel_eta(eta) * x  # per d ln x
+            integ = n_x * kernel(eta) * x  # per d ln x
             rate[j] = float(np.trapezoid(integ, lx)) if x.size > 1 else 0.0
         out[name] = rate * R / const.c
     return out

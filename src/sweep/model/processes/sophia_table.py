@@ -105,3 +105,31 @@ def inelasticity(eps_gev, tab: SophiaTable | None = None):
     b = np.clip(np.searchsorted(tab.eps_edges_gev, e, side="right") - 1, 0, tab.kappa.size - 1)
     out = np.where(e < tab.eps_th_gev, 0.0, tab.kappa[b])
     return out if np.ndim(eps_gev) else float(out[0])
+
+
+def loss_fraction(tab: SophiaTable | None = None) -> np.ndarray:
+    """Per ε_r bin: energy fraction the proton population loses per interaction when escaping
+    neutrons count as lost, 1 − <x_p; leading nucleon is a proton> (the ``sophia`` loss model)."""
+    tab = tab or load_table()
+    return 1.0 - tab.energy[:, SPECIES.index("proton")].sum(axis=1)
+
+
+def loss_kernel_eta(eta, tab: SophiaTable | None = None, per_bin=None):
+    """K(η) = (8c/η²) Σ_b ∫_{bin b, ε̄<η/2} ε̄ σ(ε̄) dε̄ · f_b [cm³ s⁻¹] (ε̄ in m_pc², σ SOPHIA's)
+    with f_b = ``per_bin`` (default ``loss_fraction``: the proton loss of the ``sophia`` model;
+    pass ``tab.kappa`` for the classic inelasticity-weighted rate).  The last bin's f continues
+    above the table (Feynman scaling).  Exact in η (no lattice): used for f_pγ by target."""
+    from .. import constants as const
+
+    tab = tab or load_table()
+    f = loss_fraction(tab) if per_bin is None else np.asarray(per_bin, dtype=float)
+    mp_gev = const.m_p_c2 / const.eV / 1e9
+    eta = np.asarray(eta, dtype=float)
+    u = (0.5 * eta * mp_gev).ravel()
+    edges = tab.eps_edges_gev
+    c_lo = tab.cumulative_eps_sigma(edges[:-1])
+    hi = np.minimum(u[:, None], edges[None, 1:])
+    hi[:, -1] = u
+    A = np.clip(tab.cumulative_eps_sigma(np.maximum(hi, edges[None, :-1])) - c_lo[None, :], 0.0, None)
+    out = (8.0 * const.c / np.maximum(u / mp_gev * 2.0, 1e-300) ** 2) * 1e-30 / mp_gev**2 * (A @ f)
+    return out.reshape(eta.shape)
