@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from sweep.hadronic_validation import figures, load_reference, athena_test4_blob
+from sweep.hadronic_validation import (athena_test4_blob, figures, load_reference, neutrino_normalisation,
+                                       sophia_secondaries_fold)
 from sweep.model import constants as const
 from sweep.model import hadronic as H
 from sweep.model.kinetics import Blob, ExternalField, solve
@@ -190,7 +191,8 @@ def test_grids_for_equals_rebuild():
 def test_athena_test4_regression(test4):
     """ATHEνA Test 4 at 20 ppd: the figures this implementation reaches (docs/hadronic-solver.md),
     as a regression guard: photons median ≤ 0.055 dex (> 1e-3 of peak, 1e8–1e26 Hz), max ≤ 0.20
-    dex (> 1e-2 of peak); all-flavour neutrinos median ≤ 0.26 dex (> 1e-2 of peak). Measured:
+    dex (> 1e-2 of peak); all-flavour neutrinos median ≤ 0.26 dex (> 1e-2 of peak). Measured with
+    the SOPHIA-table default (issue 9): 0.044 / 0.180 / 0.162; with the legacy σκ model:
     0.048 / 0.173 / 0.252, the same at 10 and 30 ppd (0.045 / 0.182 / 0.237 before
     ``proton_sweep`` resolved the exponential cut-off, 0.046 / 0.174 / 0.232 before the KA08
     e⁻/ν̄_e x'_− = x_−/2 correction). The issue's targets (0.03 / 0.10 / 0.05) are NOT met: see the xfail
@@ -402,3 +404,37 @@ def test_example_yaml_is_the_python_test4():
     np.testing.assert_array_equal(a.nuLnu, b.nuLnu)
     np.testing.assert_array_equal(a.extra["neutrinos"]["ELE"]["all"], b.extra["neutrinos"]["ELE"]["all"])
 
+
+
+def test_test4_athena_sophia_figures(test4):
+    """Issue 9 targets vs ATHEνA Test 4 with the default SOPHIA-table photopion: photons median
+    ≤ 0.05 dex and max ≤ 0.20 dex (windows of ``figures``); neutrinos: ATHEνA's are a common
+    factor below SOPHIA's (its pγ rate normalisation; audit: ≈ 0.69), so the one factor that best
+    aligns them must be 0.6–0.7 and the median after it ≤ 0.05 dex (shape agrees).  Measured at
+    20 ppd: 0.044 / 0.18 dex; factor 0.644, median after 0.038 dex."""
+    _, fig = test4
+    assert fig["photons_median"] <= 0.05
+    assert fig["photons_max"] <= 0.20
+    f, med = neutrino_normalisation(fig, load_reference()[1])
+    assert 0.6 <= f <= 0.7
+    assert med <= 0.05
+
+
+def test_test4_neutrinos_vs_sophia_fold(test4):
+    """Independent check of the fold: the solver's all-flavour Test 4 neutrinos against the SOPHIA
+    table folded directly with the run's own protons and photons (``sophia_secondaries_fold``: no
+    face lattice, photon-bin sub-samples, ξ rebinning or frozen rows), median |Δ| ≤ 0.03 dex over
+    the top 2 dex (measured 0.014 dex, max 0.05 dex in the exponential proton cut-off, where the
+    fold interpolates the proton cells and the solver uses face counts) and the total ν power
+    within 2 % (measured 0.2 %)."""
+    ss, _ = test4
+    E, y = sophia_secondaries_fold(ss, 1e16)
+    neut = ss.extra["neutrinos"]
+    le = np.log10(np.asarray(neut["energy_ev"]) * const.eV / const.m_e_c2)
+    ys = np.asarray(neut["ELE"]["all"])
+    p = ys > 0
+    top = y > y.max() * 1e-2
+    d = np.interp(np.log10(E[top]), le[p], np.log10(ys[p])) - np.log10(y[top])
+    assert np.median(np.abs(d)) <= 0.03
+    p_fold = np.sum(y) * np.log(10) / 40
+    assert ss.extra["hadronic_power"]["pg_neutrinos"] == pytest.approx(p_fold, rel=0.02)

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from sweep.model.cell import (
+    BLOB_QUANTITIES,
     JET_QUANTITIES,
     NEUTRINO_FLAVOURS,
     CellResult,
@@ -107,12 +108,12 @@ def spectral_shapes(options: ModelOptions) -> dict[str, int]:
             "gamma_p": len(g["gamma_p"])}
 
 
-CELL_VARIABLES = frozenset(list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META))
+CELL_VARIABLES = frozenset(list(SPECTRA) + list(JET_QUANTITIES) + list(BLOB_QUANTITIES) + list(CELL_META))
 
 
 def variable_names() -> list[str]:
     """Every per-cell variable in write order (status last)."""
-    return list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META)
+    return list(SPECTRA) + list(JET_QUANTITIES) + list(BLOB_QUANTITIES) + list(CELL_META)
 
 
 def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
@@ -122,7 +123,7 @@ def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
     per_cell = 0
     for sdims, _, _ in SPECTRA.values():
         per_cell += 8 * int(np.prod([sh[s] for s in sdims]))
-    per_cell += 8 * len(JET_QUANTITIES) + 8 + 4 + 8 + 1 + 16  # + ~16 B per message
+    per_cell += 8 * (len(JET_QUANTITIES) + len(BLOB_QUANTITIES)) + 8 + 4 + 8 + 1 + 16  # + ~16 B per message
     return n * per_cell
 
 
@@ -165,7 +166,7 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         data_vars[name] = (gnames + sdims, da.full(shape, np.nan, chunks=ch),
                            {"units": units, "long_name": long_name})
         encoding[name] = {"chunks": ch}
-    for name, (units, long_name) in JET_QUANTITIES.items():
+    for name, (units, long_name) in {**JET_QUANTITIES, **BLOB_QUANTITIES}.items():
         data_vars[name] = (gnames, da.full(gshape, np.nan, chunks=gchunks),
                            {"units": units, "long_name": long_name})
         encoding[name] = {"chunks": gchunks}
@@ -479,7 +480,7 @@ def _fill_region(shape: tuple[int, ...], spectral: dict[str, int]) -> dict[str, 
     out = {}
     for name, (sdims, _, _) in SPECTRA.items():
         out[name] = np.full(shape + tuple(spectral[s] for s in sdims), np.nan)
-    for name in JET_QUANTITIES:
+    for name in list(JET_QUANTITIES) + list(BLOB_QUANTITIES):
         out[name] = np.full(shape, np.nan)
     for name, (dtype, fill, _, _) in CELL_META.items():
         out[name] = np.full(shape, fill, dtype=object if dtype is str else dtype)
@@ -535,8 +536,8 @@ def put_result(data: RegionData, local: tuple[int, ...], res: CellResult,
             a[name][local] = np.nan
         if not msg:
             msg = CellStatus(status).name.lower()
-    for name in JET_QUANTITIES:
-        v = res.jet.get(name, np.nan)
+    for name in list(JET_QUANTITIES) + list(BLOB_QUANTITIES):
+        v = res.jet[name] if name in res.jet else res.blob.get(name, np.nan)
         try:
             a[name][local] = float(v)
         except (TypeError, ValueError):
