@@ -10,8 +10,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from sweep.model.cell import JET_QUANTITIES, CellResult, CellStatus, ModelOptions
-from sweep.store.layout import (CELL_META, DONE, MESSAGE_MAX, SPECTRA, open_group, spectral_shapes,
+from sweep.model.cell import CellResult, CellStatus, ModelOptions
+from sweep.store.layout import (CELL_META, CELL_SCALARS, DONE, MESSAGE_MAX, SPECTRA, open_group, spectral_shapes,
                                 variable_names)
 
 # ----------------------------------------------------------------------------------------------
@@ -31,7 +31,7 @@ def _fill_region(shape: tuple[int, ...], spectral: dict[str, int]) -> dict[str, 
     out = {}
     for name, (sdims, _, _) in SPECTRA.items():
         out[name] = np.full(shape + tuple(spectral[s] for s in sdims), np.nan)
-    for name in JET_QUANTITIES:
+    for name in CELL_SCALARS:
         out[name] = np.full(shape, np.nan)
     for name, (dtype, fill, _, _) in CELL_META.items():
         out[name] = np.full(shape, fill, dtype=object if dtype is str else dtype)
@@ -87,8 +87,8 @@ def put_result(data: RegionData, local: tuple[int, ...], res: CellResult,
             a[name][local] = np.nan
         if not msg:
             msg = CellStatus(status).name.lower()
-    for name in JET_QUANTITIES:
-        v = res.jet.get(name, np.nan)
+    for name in CELL_SCALARS:
+        v = res.jet[name] if name in res.jet else res.blob.get(name, np.nan)
         try:
             a[name][local] = float(v)
         except (TypeError, ValueError):

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from sweep.model.cell import (
+    BLOB_QUANTITIES,
     JET_QUANTITIES,
     NEUTRINO_FLAVOURS,
     CellResult,
@@ -92,12 +93,15 @@ def spectral_shapes(options: ModelOptions) -> dict[str, int]:
             "gamma_p": len(g["gamma_p"])}
 
 
-CELL_VARIABLES = frozenset(list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META))
+#: per-cell scalars: the jet state along the jet and the blob's own (e.g. escaping neutrons)
+CELL_SCALARS = {**JET_QUANTITIES, **BLOB_QUANTITIES}
+
+CELL_VARIABLES = frozenset(list(SPECTRA) + list(CELL_SCALARS) + list(CELL_META))
 
 
 def variable_names() -> list[str]:
     """Every per-cell variable in write order (status last)."""
-    return list(SPECTRA) + list(JET_QUANTITIES) + list(CELL_META)
+    return list(SPECTRA) + list(CELL_SCALARS) + list(CELL_META)
 
 
 def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
@@ -107,7 +111,7 @@ def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
     per_cell = 0
     for sdims, _, _ in SPECTRA.values():
         per_cell += 8 * int(np.prod([sh[s] for s in sdims]))
-    per_cell += 8 * len(JET_QUANTITIES) + 8 + 4 + 8 + 1 + 16  # + ~16 B per message
+    per_cell += 8 * len(CELL_SCALARS) + 8 + 4 + 8 + 1 + 16  # + ~16 B per message
     return n * per_cell
 
 
@@ -150,7 +154,7 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         data_vars[name] = (gnames + sdims, da.full(shape, np.nan, chunks=ch),
                            {"units": units, "long_name": long_name})
         encoding[name] = {"chunks": ch}
-    for name, (units, long_name) in JET_QUANTITIES.items():
+    for name, (units, long_name) in CELL_SCALARS.items():
         data_vars[name] = (gnames, da.full(gshape, np.nan, chunks=gchunks),
                            {"units": units, "long_name": long_name})
         encoding[name] = {"chunks": gchunks}
