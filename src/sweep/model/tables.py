@@ -28,6 +28,7 @@ See docs/engine.md ("Caches on a cluster").
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import math
@@ -76,21 +77,25 @@ def table_cache_dir() -> Path | None:
     return base / "tables"
 
 
-def _source_hash(build: Callable) -> str:
-    mod = sys.modules.get(getattr(build, "__module__", ""), None)
-    try:
-        src = inspect.getsource(mod) if mod is not None else inspect.getsource(build)
-    except (OSError, TypeError):
-        src = getattr(build, "__qualname__", repr(build))
-    return hashlib.sha256(src.encode()).hexdigest()
+def _source_hash(build: Callable, modules: tuple = ()) -> str:
+    h = hashlib.sha256()
+    names = (getattr(build, "__module__", ""),) + tuple(modules)
+    for name in names:
+        mod = sys.modules.get(name)
+        try:
+            src = inspect.getsource(mod) if mod is not None else getattr(build, "__qualname__", "")
+        except (OSError, TypeError):
+            src = name
+        h.update(src.encode())
+    return h.hexdigest()
 
 
-def _key(kind: str, ppd: int, params: tuple, build: Callable) -> str:
+def _key(kind: str, ppd: int, params: tuple, build: Callable, modules: tuple = ()) -> str:
     try:
         from sweep import __version__ as version
     except ImportError:  # pragma: no cover
         version = "unknown"
-    h = hashlib.sha256(repr((version, kind, ppd, params, _source_hash(build))).encode())
+    h = hashlib.sha256(repr((version, kind, ppd, params, _source_hash(build, modules))).encode())
     return h.hexdigest()[:16]
 
 
@@ -170,6 +175,76 @@ def canonical(kind: str, ppd: int, lo: int, hi: int,
     _TABLES[mem_key] = t
     _save(path, t)
     return t
+
+
+# ---------------------------------------------------------------------------------------------
+# fixed canonical objects (a frozen dataclass of arrays over a fixed canonical lattice)
+# ---------------------------------------------------------------------------------------------
+def _flatten(obj, prefix: str = "") -> dict:
+    out = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        k = prefix + f.name
+        if dataclasses.is_dataclass(v):
+            out.update(_flatten(v, k + "."))
+        elif v is None:
+            out[k + ":none"] = np.zeros(0)
+        elif isinstance(v, tuple):
+            out[k + ":tuple"] = np.array(v, dtype=str)
+        elif isinstance(v, (bool, int, np.integer)):
+            out[k + ":int"] = np.array(int(v))
+        else:
+            out[k] = np.asarray(v)
+    return out
+
+
+def _unflatten(cls, arrays: dict, prefix: str = ""):
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    kw = {}
+    for f in dataclasses.fields(cls):
+        k = prefix + f.name
+        if k + ":none" in arrays:
+            kw[f.name] = None
+        elif k + ":tuple" in arrays:
+            kw[f.name] = tuple(str(x) for x in arrays[k + ":tuple"])
+        elif k + ":int" in arrays:
+            kw[f.name] = int(arrays[k + ":int"])
+        elif k in arrays:
+            a = arrays[k]
+            kw[f.name] = float(a) if a.ndim == 0 else a
+        else:  # nested dataclass
+            kw[f.name] = _unflatten(hints[f.name], arrays, k + ".")
+    return cls(**kw)
+
+
+def fixed(kind: str, ppd: int, params: tuple, build: Callable, cls, modules: tuple = ()):
+    """The process's ``cls`` instance (a dataclass of arrays, ints, floats, string tuples and
+    nested such dataclasses) of ``kind`` at ``ppd``, over a lattice that ``build()`` fixes:
+    in memory after the first call, on disk across processes (same key and atomic writes as
+    ``canonical``; ``modules``: further modules whose source the values depend on)."""
+    mem_key = ("fixed", kind, ppd, params)
+    hit = _TABLES.get(mem_key)
+    if hit is not None:
+        STATS["hits"] += 1
+        return hit
+    path = _path(kind, ppd, _key(kind, ppd, params, build, modules))
+    disk = _load(path)
+    obj = None
+    if disk is not None:
+        try:
+            obj = _unflatten(cls, disk.arrays)
+            STATS["loaded"] += 1
+        except Exception:  # noqa: BLE001 - incompatible file: rebuild
+            obj = None
+    if obj is None:
+        obj = build()
+        STATS["built"] += 1
+        arrays = _flatten(obj)
+        _save(path, CanonicalTable(0, 0, arrays))
+    _TABLES[mem_key] = obj
+    return obj
 
 
 def clear_memory() -> None:
