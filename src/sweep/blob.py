@@ -256,14 +256,17 @@ def _log_pairs(x, y) -> tuple[list, list]:
 
 
 def hadronic_summary(res) -> dict:
-    """Protons and neutrinos of a leptohadronic run (comoving), for ``--json``: log_gamma_p,
-    log_n_p, log_e_nu [eV], log_eLe_nu [erg/s, all flavours] and log_eLe_<flavour> per flavour
+    """Protons and neutrinos of a leptohadronic run (comoving), for ``--json``: L_neutron (power
+    leaving the blob in photopion neutrons [erg/s]), log_gamma_p, log_n_p, log_e_nu [eV], log_eLe_nu [erg/s, all flavours] and log_eLe_<flavour> per flavour
     (on the same log_e_nu abscissa; -inf-free: zero bins are left out of each pair of arrays,
     so per-flavour arrays come with their own log_e_<flavour> abscissae)."""
     out = {}
     prot = res.extra.get("protons")
     if prot is not None:
         out["log_gamma_p"], out["log_n_p"] = _log_pairs(prot["gamma"], prot["n"])
+    hp = res.extra.get("hadronic_power")
+    if hp is not None:  # comoving escaping neutron (+ other baryon) luminosity of photopion [erg/s]
+        out["L_neutron"] = float(hp.get("pg_neutrons", 0.0))
     neut = res.extra.get("neutrinos")
     if neut is not None:
         e = neut["energy_ev"]

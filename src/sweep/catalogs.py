@@ -229,17 +229,77 @@ def _squash(s: str) -> str:
     return "".join(str(s).lower().split())
 
 
-def find_source(df, name: str):
-    """The catalogue row (a Series) whose Fermi name or association matches ``name``
-    (case and spaces ignored; a 3FGL flag letter may be omitted)."""
+# spellings of one catalogue prefix, as people type them -> the catalogue's (squashed) form
+_PREFIX_ALIASES = (("markarian", "mkn"), ("mrk", "mkn"), ("bllacertae", "bllac"))
+_DESIGNATION = __import__("re").compile(r"^(.*?)(j?\d{4}(?:\.\d)?)([+-])(\d+(?:\.\d+)?)([a-z]?)$")
+
+
+def normalize_source_name(name: str) -> str:
+    """Canonical key of a source name: case, spaces and dash variants ignored, ``Mrk``/
+    ``Markarian`` → ``Mkn``, ``BL Lacertae`` → ``BL Lac``, a ``4FGL``/``3FGL`` prefix optional
+    (``J0509.4+0542`` = ``4FGL J0509.4+0542``)."""
     key = _squash(name)
-    names = df["name"].map(_squash)
-    hit = df[(names == key) | (df["assoc"].map(_squash) == key)]
+    for a, b in (("\u2212", "-"), ("\u2013", "-"), ("\u2010", "-"), ("\u2011", "-")):
+        key = key.replace(a, b)
+    for alias, canon in _PREFIX_ALIASES:
+        if key.startswith(alias):
+            key = canon + key[len(alias):]
+            break
+    for fgl in ("4fgl", "3fgl"):
+        if key.startswith(fgl + "j"):
+            key = key[len(fgl):]
+            break
+    return key
+
+
+def _same_designation(a: str, b: str) -> bool:
+    """``pks1510-089`` ~ ``pks1510-08``: same prefix and RA, declination digits agreeing to the
+    shorter of the two (3LAC truncates them; at least two digits)."""
+    ma, mb = _DESIGNATION.match(a), _DESIGNATION.match(b)
+    if not (ma and mb):
+        return False
+    (pa, ra, sa, da, _), (pb, rb, sb, db, _) = ma.groups(), mb.groups()
+    n = min(len(da), len(db))
+    return pa == pb and ra == rb and sa == sb and n >= 2 and da[:n] == db[:n]
+
+
+def suggest_sources(df, name: str, n: int = 5) -> list[str]:
+    """Up to ``n`` association (or Fermi) names closest to ``name`` (difflib ratio)."""
+    import difflib
+
+    key = normalize_source_name(name)
+    labels = [a if a and a.lower() not in ("nan", "none", "") else f for a, f in
+              zip(df["assoc"].astype(str), df["name"].astype(str))]
+    keys = {}
+    for lab in labels:
+        keys.setdefault(normalize_source_name(lab), lab)
+    close = difflib.get_close_matches(key, list(keys), n=n, cutoff=0.6)
+    if not close:  # fall back on the same prefix (e.g. 'pks', 'mkn', '3c')
+        pre = _DESIGNATION.match(key)
+        head = pre.group(1) if pre else key[:3]
+        close = [k for k in keys if head and k.startswith(head)][:n]
+    return [keys[k] for k in close]
+
+
+def find_source(df, name: str):
+    """The catalogue row (a Series) whose Fermi name or association matches ``name``: spelling
+    normalised by :func:`normalize_source_name`, a 3FGL flag letter may be omitted, declination
+    digits may be truncated (``PKS 1510-089`` = 3LAC's ``PKS 1510-08``). Not found: a
+    ``KeyError`` naming the closest catalogue names."""
+    key = normalize_source_name(name)
+    names = df["name"].map(normalize_source_name)
+    assoc = df["assoc"].astype(str).map(normalize_source_name)
+    hit = df[(names == key) | (assoc == key)]
     if hit.empty:
         hit = df[names.str.rstrip("ce") == key.rstrip("ce")]
+    if hit.empty and _DESIGNATION.match(key):
+        hit = df[[_same_designation(key, a) for a in assoc]]
     if hit.empty:
-        raise KeyError(f"source {name!r} not found in the {df['catalog'].iloc[0]} catalogue "
-                       "(give a Fermi name such as '4FGL J0509.4+0542' or an association name)")
+        close = suggest_sources(df, name)
+        hint = ("; closest: " + ", ".join(repr(c) for c in close)) if close else ""
+        raise KeyError(f"source {name!r} not found in the {df['catalog'].iloc[0]} catalogue"
+                       f"{hint} (give a Fermi name such as '4FGL J0509.4+0542' or an "
+                       "association name)")
     return hit.iloc[0]
 
 

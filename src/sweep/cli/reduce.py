@@ -145,7 +145,8 @@ def register(app: typer.Typer) -> None:
         catalog_dir: Optional[Path] = typer.Option(None, "--catalog-dir", help=CATDIR_HELP),
         cov: bool = typer.Option(False, "--coverage", help="Fraction of catalogue sources per "
                                  "class reproduced by some cell, and the parameters doing it."),
-        n_sigma: float = typer.Option(1.0, "--n-sigma", help="Tolerance of --coverage [σ]."),
+        n_sigma: float = typer.Option(1.0, "--n-sigma", help="Tolerance [σ] of the match verdict "
+                                      "and of --coverage: every observable within n σ."),
     ) -> None:
         """Rank cells by distance to a source in (log ν_pk, log L_γ, log CD)."""
         import pandas as pd
@@ -157,6 +158,8 @@ def register(app: typer.Typer) -> None:
         _check_choice("--catalog", catalog, _catalog_choices(none=False))
         if top < 1:
             _fail(f"--top={top} must be >= 1")
+        if not n_sigma > 0:
+            _fail(f"--n-sigma={n_sigma} must be > 0")
         sigma = {"log_nu_peak": nu_peak_err, "log_L_gamma": l_gamma_err, "log_CD": cd_err}
         for k, v in sigma.items():
             if not v > 0:
@@ -185,13 +188,18 @@ def register(app: typer.Typer) -> None:
                 if all(v is None for v in target.values()):
                     _fail("give --source NAME or at least one of --nu-peak, --l-gamma, --cd "
                           "(or --coverage)")
+                match.check_target(target, {"log_nu_peak": "--nu-peak",
+                                            "log_L_gamma": "--l-gamma", "log_CD": "--cd"})
             best = match.match_target(model, target, sigma=sigma, top=top, lower_limit_cd=lower)
+            verdict = match.verdict(model, target, sigma=sigma, n_sigma=n_sigma,
+                                    lower_limit_cd=lower)
         except (FileNotFoundError, ValueError, KeyError, NotImplementedError) as exc:
             _fail(str(exc).strip('"'))
         cols = model.attrs["axes"] + [c for c in ("z_cm",) if c in best] + [
             "log_nu_peak", "log_L_gamma", "log_CD", "chi2", "max_dev"]
         with pd.option_context("display.width", 200, "display.max_columns", 50):
             typer.echo(best[cols].to_string(index=True, float_format=lambda x: f"{x:.4g}"))
+        typer.echo(match.format_verdict(verdict))
 
     @app.command("explore")
     def explore_cmd(

@@ -50,6 +50,11 @@ JET_QUANTITIES: dict[str, tuple[str, str]] = {
 
 NEUTRINO_FLAVOURS = ("nu_e", "nu_e_bar", "nu_mu", "nu_mu_bar")
 
+#: per-cell scalar outputs of the blob solve (beyond the jet state): name -> (units, long_name)
+BLOB_QUANTITIES: dict[str, tuple[str, str]] = {
+    "L_neutron": ("erg s-1", "comoving luminosity escaping in photopion neutrons (and other baryons)"),
+}
+
 
 @dataclass
 class CellResult:
@@ -59,6 +64,7 @@ class CellResult:
     runtime_s: float = 0.0
     energy_balance: float = float("nan")
     jet: dict[str, float] = field(default_factory=dict)  # keys of JET_QUANTITIES
+    blob: dict[str, float] = field(default_factory=dict)  # keys of BLOB_QUANTITIES
     # keys: nuLnu_obs, nuLnu_comoving (frequency); ELE_nu_obs, ELE_nu_comoving
     # (flavour, neutrino_energy); n_e (gamma_e); n_p (gamma_p)
     spectra: dict[str, np.ndarray] = field(default_factory=dict)
@@ -326,7 +332,9 @@ def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> 
         if options.radiation == "leptonic":
             spectra["n_p"] = _protons_escape_only(state.row(0), output_grids(options)["gamma_p"])
         status = CellStatus.DONE if ss.converged else CellStatus.NOT_CONVERGED
-        return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra,
+        hp = (ss.extra or {}).get("hadronic_power") or {}
+        blob_q = {"L_neutron": float(hp.get("pg_neutrons", 0.0))}
+        return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra, blob=blob_q,
                     iterations=int(ss.iterations), energy_balance=float(ss.energy_balance))
     except Exception as exc:  # noqa: BLE001 - a cell reports, it never takes the sweep down
         tb = traceback.extract_tb(exc.__traceback__)[-1]
