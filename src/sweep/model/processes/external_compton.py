@@ -32,11 +32,12 @@ Discretisation (on the shared lattice of ``sweep.model.grids``):
   sub-bin's photons are split between the two neighbouring lattice shifts so that both are
   exact.  ``isotropic_targets`` does the same for κ uniform on [0, 1], the average of the former
   over all observer directions: the sub-bin moments average to the isotropic ones exactly; the
-  split (nonlinear in them) adds < 1e-3, so the angular factor R = j[n_eff(Ω_s)]/j[n_eff,iso]
-  averages to one over the sphere to < 1e-3 (``tests/test_external_compton.py``).
+  split (nonlinear in them) adds < 3e-3 per output bin and < 1e-4 in the total, so the angular
+  factor R = j[n_eff(Ω_s)]/j[n_eff,iso] averages to one over the sphere to that accuracy
+  (``tests/test_external_compton.py``).
 * The observer-direction EC emissivity is the isotropic one of the kinetic solve (which sets
   cooling, γγ and the energy balance) times R(x₁): the angle-integrated EC emission is the
-  isotropic one, i.e. equals the EC cooling power of the discrete solve.
+  isotropic one (to the accuracy above), i.e. the EC cooling power of the discrete solve.
 """
 from __future__ import annotations
 
