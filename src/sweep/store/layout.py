@@ -113,7 +113,7 @@ def variable_names() -> list[str]:
 
 def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
     """Uncompressed size of the cube's per-cell variables (an upper bound of the disk size)."""
-    n = int(np.prod([d.size for d in dims]))
+    n = math.prod(int(d.size) for d in dims)  # Python integers: no overflow
     sh = spectral_shapes(options)
     per_cell = 0
     for sdims, _, _ in SPECTRA.values():
