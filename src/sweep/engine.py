@@ -382,6 +382,7 @@ def _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console
         console.print(f"computing {n_todo} cells in {len(tasks)} tasks (one per chunk)", highlight=False)
 
         own_cluster = own_client = None
+        cleanup: list = []
         if client is None:
             try:
                 own_cluster, client, cinfo = clusters.start(spec, which, path)
@@ -389,6 +390,7 @@ def _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console
                 raise ClusterStartError(f"could not start the {which} cluster: "
                                         f"{type(exc).__name__}: {exc}") from exc
             own_client = client
+            cleanup = cinfo.cleanup
             result.dashboard = cinfo.dashboard
             console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
             if cinfo.tunnel:
@@ -412,6 +414,9 @@ def _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console
             if own_cluster is not None:
                 with contextlib.suppress(Exception):
                     own_cluster.close()
+            for f in cleanup:  # e.g. the private directory of the SLURM TLS certificates
+                with contextlib.suppress(Exception):
+                    f()
             _history(path, result)
             with contextlib.suppress(OSError):  # a full disk must not hide the real error
                 store.consolidate(path)

@@ -129,7 +129,8 @@ class LocalSpec(_Strict):
     n_workers: Optional[int] = Field(None, ge=1, le=4096, description="default: all cores")
     threads_per_worker: int = Field(1, ge=1, le=256)
     memory_limit: Optional[str] = Field(None, description="per worker, e.g. '4GiB'; default: auto")
-    dashboard_address: str = ":0"
+    dashboard_address: str = Field("127.0.0.1:0", description="host:port of the dashboard; a bare "
+                                   "':port' binds 127.0.0.1; '0.0.0.0:port' opts out (warned)")
 
 
 class SlurmSpec(_Strict):
@@ -194,9 +195,20 @@ class SlurmSpec(_Strict):
         return self
 
 
+class AddressTLS(_Strict):
+    """Certificate files for connecting to an existing ``tls://`` scheduler."""
+
+    ca_file: str = Field(min_length=1, description="CA certificate (PEM) of the scheduler")
+    cert: str = Field(min_length=1, description="client certificate (PEM)")
+    key: Optional[str] = Field(None, description="client key (PEM); omit when inside cert")
+
+
 class ClusterSpec(_Strict):
     default: Literal["local", "slurm", "address"] = Field(
         "local", description="cluster used when `sweep submit` gets no --cluster")
+    tls: bool = Field(True, description="TLS with temporary certificates for local and slurm "
+                                        "clusters; false is an opt-out (warned about)")
+    address_tls: Optional[AddressTLS] = None
     local: LocalSpec = LocalSpec()
     slurm: Optional[SlurmSpec] = None
     address: Optional[str] = Field(None, pattern=r"^[a-z+]+://\S+$",
