@@ -104,7 +104,7 @@ def local_cluster(cfg: LocalSpec, retries: int, tls: bool = True):
         cluster = LocalCluster(n_workers=n, threads_per_worker=cfg.threads_per_worker, processes=True,
                                memory_limit=cfg.memory_limit or "auto", host="127.0.0.1",
                                dashboard_address=local_dashboard(cfg.dashboard_address),
-                               silence_logs=40, **kw)
+                               silence_logs=50, **kw)  # task errors are reported by the engine
         client = Client(cluster, security=kw.get("security"))
     return cluster, client, ClusterInfo("local", client.dashboard_link, extra={"n_workers": n},
                                         tls=tls)
