@@ -258,6 +258,7 @@ def _sigterm_as_interrupt():
         return
 
     def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the cleanup
         raise Terminated("SIGTERM")
 
     old = signal.signal(signal.SIGTERM, handler)
