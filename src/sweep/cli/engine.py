@@ -29,7 +29,7 @@ def _cluster_choice(cluster: Optional[str], loaded) -> str:
         raise typer.Exit(2)
     if which not in ("local", "slurm", "address") and "://" not in which:
         typer.echo(f"error: --cluster: value {which!r} is not allowed; allowed: local, slurm, "
-                   "address, or a scheduler address such as tcp://host:8786", err=True)
+                   "address, or a scheduler address such as tls://host:8786", err=True)
         raise typer.Exit(2)
     return which
 
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(
         spec: str = typer.Argument(..., help="grid spec (YAML)"),
-        cluster: Optional[str] = typer.Option(None, "--cluster", help="local | slurm | address | tcp://..."),
+        cluster: Optional[str] = typer.Option(None, "--cluster", help="local | slurm | address | tls://..."),
         calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                        help="time one cell of the real model for the cost estimate"),
         cell_seconds: Optional[float] = typer.Option(None, "--cell-seconds",
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         spec: str = typer.Argument(..., help="grid spec (YAML)"),
         cluster: Optional[str] = typer.Option(None, "--cluster",
                                               help="local (default: embedded LocalCluster, all cores) | "
-                                                   "slurm | address | tcp://host:port"),
+                                                   "slurm | address | tls://host:port"),
         out: Optional[str] = typer.Option(None, "--out", help="cube path (default: output.path)"),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="rerun cells whose status is failed"),
         append: bool = typer.Option(False, "--append", help="extend one axis of the cube with the spec's new values"),
