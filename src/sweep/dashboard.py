@@ -207,7 +207,7 @@ def _seeds_tab(cube_path, obs, widgets, axes):
         return None
     z = float(obs.attrs.get("z_source", 1.0))
     dec = float(obs.attrs.get("dec_deg", 0.0))
-    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec)
+    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec, obs=obs)
 
     def view(**kw):
         hit = df
