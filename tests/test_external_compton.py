@@ -272,3 +272,14 @@ def test_cell_exact_vs_isotropic():
     avg = sum(0.5 * w * ec_toward_observer(jp, row, blob, ss, mu_obs=m) for m, w in zip(xo, wo))
     sel = ss.nuLnu > 1e-8 * ss.nuLnu.max()
     np.testing.assert_allclose(avg[sel], ss.nuLnu[sel], rtol=2e-3)
+
+
+def test_spec_rejects_bad_ec_angles():
+    """A bad ``model.ec_angles`` names the field, the value and what is allowed."""
+    from sweep.spec import SpecError, parse_spec
+
+    text = open("grids/smoke.yaml").read().replace("  ppd: 20\n", "  ppd: 20\n  ec_angles: exactly\n")
+    with pytest.raises(SpecError) as exc:
+        parse_spec(text)
+    msg = str(exc.value)
+    assert "ec_angles" in msg and "exactly" in msg and "isotropic" in msg

@@ -32,11 +32,12 @@ Discretisation (on the shared lattice of ``sweep.model.grids``):
   sub-bin's photons are split between the two neighbouring lattice shifts so that both are
   exact.  ``isotropic_targets`` does the same for κ uniform on [0, 1], the average of the former
   over all observer directions: the sub-bin moments average to the isotropic ones exactly; the
-  split (nonlinear in them) adds < 1e-3, so the angular factor R = j[n_eff(Ω_s)]/j[n_eff,iso]
-  averages to one over the sphere to < 1e-3 (``tests/test_external_compton.py``).
+  split (nonlinear in them) adds < 3e-3 per output bin and < 1e-4 in the total, so the angular
+  factor R = j[n_eff(Ω_s)]/j[n_eff,iso] averages to one over the sphere to that accuracy
+  (``tests/test_external_compton.py``).
 * The observer-direction EC emissivity is the isotropic one of the kinetic solve (which sets
   cooling, γγ and the energy balance) times R(x₁): the angle-integrated EC emission is the
-  isotropic one, i.e. equals the EC cooling power of the discrete solve.
+  isotropic one (to the accuracy above), i.e. the EC cooling power of the discrete solve.
 """
 from __future__ import annotations
 
@@ -167,16 +168,41 @@ def head_on_table(ppd: int, m_lo: int, m_hi: int) -> tuple[np.ndarray, np.ndarra
     return tab, lmin, m_th
 
 
+def _head_on_rows(ppd: int, r0: int, r1: int) -> dict:
+    """Rows r0 … r1 of the head-on table (each row independent of the range; r0 < m_th < r1)."""
+    width = int(math.ceil(ppd * math.log10(1.0 / compton.Q_CUT))) + 6
+    m_th = compton.thomson_row(ppd)
+    tab, lmin = _build_table(ppd, r0, r1, width, compton.NSUB, compton.Q_CUT, compton._GL_X,
+                             compton._GL_W, m_th)
+    i_th = m_th - r0
+    for i in range(i_th):
+        tab[i] = tab[i_th]
+        lmin[i] = lmin[i_th] - (i_th - i)
+    return {"tab": tab, "lmin": lmin}
+
+
 def head_on_table_for(ppd: int, n_faces: int, k0: int, n_x: int):
-    """(H, lmin, m_lo, m_th) covering faces 0…n_faces−1 and photons k0…k0+n_x−1 (ranges rounded
-    outwards exactly as ``compton.table_for``, so runs with similar grids share one table)."""
+    """(H, lmin, m_lo, m_th) covering faces 0…n_faces−1 and photons k0…k0+n_x−1.  With the
+    canonical per-ppd tables of ``sweep.model.tables`` (issue 10) the table is built once per
+    ppd (and cached on disk) like the isotropic one; otherwise ranges are rounded outwards to
+    4 decades as ``compton.table_for`` did, cached per process."""
+    try:
+        from ..tables import canonical
+    except ImportError:  # pragma: no cover - before the canonical tables
+        canonical = None
+    m_th = compton.thomson_row(ppd)
+    if canonical is not None:
+        m_lo = min(k0, m_th - 1)
+        m_hi = max(n_faces - 1 + n_x - 1 + k0, m_th + 1)
+        t = canonical("ec_head_on_table", ppd, m_lo, m_hi, lambda r0, r1: _head_on_rows(ppd, r0, r1))
+        return t.arrays["tab"], t.arrays["lmin"], t.row0, m_th
     m_lo = k0
     m_hi = n_faces - 1 + n_x - 1 + k0
     step = 4 * ppd
     m_lo_r = int(math.floor(m_lo / step)) * step
     m_hi_r = int(math.ceil((m_hi + 1) / step)) * step
-    m_hi_r = max(m_hi_r, compton.thomson_row(ppd) + 1)
-    m_lo_r = min(m_lo_r, compton.thomson_row(ppd) - 1)
+    m_hi_r = max(m_hi_r, m_th + 1)
+    m_lo_r = min(m_lo_r, m_th - 1)
     tab, lmin, m_th = head_on_table(ppd, m_lo_r, m_hi_r)
     return tab, lmin, m_lo_r, m_th
 
