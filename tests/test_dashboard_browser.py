@@ -124,5 +124,10 @@ def test_widget_changes_plot(server):
                     break
             assert "z_diss=1000" in text1, text1
             assert shot1 != shot0, "SED plot did not change after moving the z_diss selector"
+            # the seeds' view tab (sweep plot neutrinos as a panel tab) draws its bokeh panels
+            page.get_by_text("neutrinos vs hard X-rays", exact=True).click()
+            seeds = page.locator(".sweep-seeds")
+            seeds.locator("canvas").first.wait_for(state="visible", timeout=60_000)
+            assert seeds.locator("canvas").count() >= 1
         finally:
             browser.close()

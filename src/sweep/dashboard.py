@@ -26,6 +26,7 @@ from sweep.model.cell import CellStatus
 
 SED_CSS = "sweep-sed"
 INFO_CSS = "sweep-info"
+SEEDS_CSS = "sweep-seeds"
 
 
 def _fmt(v) -> str:
@@ -207,7 +208,7 @@ def _seeds_tab(cube_path, obs, widgets, axes):
         return None
     z = float(obs.attrs.get("z_source", 1.0))
     dec = float(obs.attrs.get("dec_deg", 0.0))
-    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec)
+    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec, obs=obs)
 
     def view(**kw):
         hit = df
@@ -222,7 +223,8 @@ def _seeds_tab(cube_path, obs, widgets, axes):
         "the photon energy dominating the pγ rate of the protons making the neutrino peak against "
         "paper 001's E_γ ≈ 8.5 keV (δ/10)²(2/(1+z))²(E_ν/200 TeV)⁻¹ (docs/reducer.md).",
         width=1200)
-    return pn.Column(note, pn.pane.HoloViews(pn.bind(view, **widgets), width=1250, height=680))
+    return pn.Column(note, pn.pane.HoloViews(pn.bind(view, **widgets), width=1250, height=680,
+                                             css_classes=[SEEDS_CSS]))
 
 
 def app_from_args(argv):
