@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ def _dask_config(retries: int) -> dict:
     }
 
 
-def local_cluster(cfg: LocalSpec, retries: int):
+def local_cluster(cfg: LocalSpec, retries: int, env: dict | None = None):
     """Embedded LocalCluster: worker processes (the numba model holds the GIL), 1 thread each by
     default, all cores unless ``n_workers`` is given."""
     import dask
@@ -51,12 +52,13 @@ def local_cluster(cfg: LocalSpec, retries: int):
     with dask.config.set(_dask_config(retries)):
         cluster = LocalCluster(n_workers=n, threads_per_worker=cfg.threads_per_worker, processes=True,
                                memory_limit=cfg.memory_limit or "auto",
-                               dashboard_address=cfg.dashboard_address, silence_logs=40)
+                               dashboard_address=cfg.dashboard_address, silence_logs=40,
+                               env=dict(env or {}))
         client = Client(cluster)
     return cluster, client, ClusterInfo("local", client.dashboard_link, extra={"n_workers": n})
 
 
-def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str):
+def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str, env: dict | None = None):
     """dask_jobqueue.SLURMCluster with the spec's options, scaled adaptively up to max_jobs."""
     import dask
     from dask_jobqueue import SLURMCluster
@@ -81,6 +83,8 @@ def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str):
         scheduler_options={"port": cfg.scheduler_port,
                            "dashboard_address": f":{cfg.dashboard_port}"},
         worker_extra_args=extra,
+        # cache locations (spec cluster.table_cache_dir / numba_cache_dir), before python starts
+        job_script_prologue=[f"export {k}={shlex.quote(v)}" for k, v in (env or {}).items()] or None,
     )
     if cfg.local_directory:
         kwargs["local_directory"] = cfg.local_directory
@@ -123,13 +127,16 @@ def address_client(address: str):
 
 def start(spec, which: str, cube_path: Path):
     """Start the cluster chosen by ``which`` ('local', 'slurm', 'address' or a scheduler URL)."""
+    from sweep.warmup import cache_environment
+
+    env = cache_environment(spec.cluster)
     if which == "local":
-        return local_cluster(spec.cluster.local, spec.retries)
+        return local_cluster(spec.cluster.local, spec.retries, env)
     if which == "slurm":
         if spec.cluster.slurm is None:
             raise ValueError("--cluster slurm: the spec has no cluster.slurm section")
         logdir = spec.cluster.slurm.log_directory or str(Path(cube_path).with_suffix(".logs"))
-        return slurm_cluster(spec.cluster.slurm, spec.retries, logdir)
+        return slurm_cluster(spec.cluster.slurm, spec.retries, logdir, env)
     if which == "address":
         if not spec.cluster.address:
             raise ValueError("--cluster address: the spec has no cluster.address")

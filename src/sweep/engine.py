@@ -348,6 +348,10 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
     total = sum(t.n_cells for t in tasks)
     t0 = time.perf_counter()
     stop = _watchdog(client, console)
+    if cell_fn is None:  # the real model: every worker loads kernels and tables before its first task
+        from sweep.warmup import WarmUp, cache_environment, warm_cells
+
+        client.register_plugin(WarmUp(warm_cells(spec), spec.model, cache_environment(spec.cluster)))
     try:
         futures = {}
         for prio, t in enumerate(tasks):

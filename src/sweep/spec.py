@@ -158,6 +158,11 @@ class ClusterSpec(_Strict):
     slurm: Optional[SlurmSpec] = None
     address: Optional[str] = Field(None, pattern=r"^[a-z+]+://\S+$",
                                    description="address of a running Dask scheduler")
+    # caches of the workers (docs/engine.md, "Caches on a cluster"); default: the user's cache dir
+    table_cache_dir: Optional[str] = Field(None, description="on-disk cache of the canonical kernel "
+                                           "tables (SWEEP_TABLE_CACHE); 'off' disables it")
+    numba_cache_dir: Optional[str] = Field(None, description="numba's compiled-kernel cache "
+                                           "(NUMBA_CACHE_DIR); default: numba's own")
 
     @model_validator(mode="after")
     def _default_present(self):

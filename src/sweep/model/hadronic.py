@@ -246,11 +246,18 @@ def _canonical(kind, ppd, *opts):
         from .processes import bethe_heitler as bh
         from .processes import photopion as pg
 
+        from . import tables
+
         x, gpf = _canon_grids(ppd)
+        params = opts + (_CANON_X, _CANON_P)
         if kind == "bh":
-            hit = bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0])
+            hit = tables.fixed("bh_kernels", ppd, params,
+                               lambda: bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0]),
+                               bh.BetheHeitlerKernels, modules=(bh.__name__, "sweep.model.processes.lattice"))
         else:
-            hit = pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1])
+            hit = tables.fixed("pg_kernels", ppd, params,
+                               lambda: pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1]),
+                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice"))
         _CANON[key] = hit
     return hit
 
