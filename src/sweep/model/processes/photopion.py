@@ -1,7 +1,17 @@
 """Photopion (pγ) production: proton energy losses and secondaries (γ, e±, ν) (model.md §4).
 
-Physics
--------
+Models (``build_photopion_kernels(..., loss_model=)``):
+
+* ``"sophia"`` (default, issue 9): losses, secondaries and escaping neutrons from the SOPHIA 2.0
+  yield table (``sophia_table``, built by tools/build_sophia_tables.py); see
+  ``_build_sophia_kernels`` and docs/hadronic.md §7.
+* ``"ka08"``: KA08 secondaries below, proton loss = their energy.
+* ``"sigma_kappa"`` (legacy, the default before issue 9): Mücke σ × channel-weighted κ loss, KA08
+  renormalised to it; its κ is 1.3–1.5× SOPHIA's above ε_r ≈ 0.5 GeV (kept to reproduce older
+  results exactly).
+
+Physics of the KA08 / σκ models
+-------------------------------
 * Proton losses (model.md §4):
 
       t_pγ⁻¹(γ_p) = (c / 2γ_p²) ∫ dε n(ε)/ε² ∫_{ε̄_th}^{2γ_pε} dε̄ ε̄ σ_pγ(ε̄) κ_pγ(ε̄)
