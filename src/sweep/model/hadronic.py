@@ -240,7 +240,20 @@ def _canon_grids(ppd):
     return x, gpf
 
 
+def _pg_data_params(loss_model) -> tuple:
+    """What the SOPHIA-table kernels depend on beyond their code: the shipped table (its hash)
+    and the frozen-row energy (a module constant, varied by tests)."""
+    if loss_model != "sophia":
+        return ()
+    from .processes import photopion as pg
+    from .processes.sophia_table import load_table
+
+    return (load_table().meta["sha256"], float(pg.SOPHIA_FROZEN_GEV))
+
+
 def _canonical(kind, ppd, *opts):
+    if kind == "pg":
+        opts = opts + _pg_data_params(opts[1])
     key = (kind, ppd) + opts
     hit = _CANON.get(key)
     if hit is None:
@@ -258,7 +271,8 @@ def _canonical(kind, ppd, *opts):
         else:
             hit = tables.fixed("pg_kernels", ppd, params,
                                lambda: pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1]),
-                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice"))
+                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice",
+                                                             "sweep.model.processes.sophia_table"))
         _CANON[key] = hit
     return hit
 
@@ -565,7 +579,7 @@ class ProtonExtension:
         key = _grid_key(ppd, ctx.x, gpf, g.gamma, g.x_nu)
         bh = _cached(("bh", self.bh_pair_spectrum) + key,
                      lambda: _build_bh(g, gpf, self.bh_pair_spectrum)) if self.bethe_heitler else None
-        pg = _cached(("pg", self.xi_min, self.pg_loss_model) + key,
+        pg = _cached(("pg", self.xi_min, self.pg_loss_model) + _pg_data_params(self.pg_loss_model) + key,
                      lambda: _build_pg(g, gpf, self.xi_min, self.pg_loss_model)) if self.photopion else None
         ctx.extra["hadronic"] = HadronicSetup(
             gp=gp, gpf=gpf, dEp=np.diff(gp), dgp=cell_widths(gp, ppd), q_p=q,

@@ -506,7 +506,6 @@ class PhotopionKernels:
     neutrinos: SecondaryTable  # ν_μ, ν̄_μ, ν_e, ν̄_e on the ν grid (E_ν/m_ec²)
     K_neutron: np.ndarray = None  # per h [cm³ s⁻¹]: energy rate leaving in neutrons (+ other
     # baryons) per unit γ_p n_ph (``sophia`` only; zeros otherwise).  K − K_neutron = secondaries
-    loss_model: str = "sigma_kappa"
 
 
 LOSS_MODELS = ("sophia", "ka08", "sigma_kappa")
@@ -590,7 +589,7 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
                              np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
         neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=np.zeros_like(K), loss_model=loss_model,
+        K_neutron=np.zeros_like(K),
     )
 
 
@@ -709,7 +708,7 @@ def _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta):
                              np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
         neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=Kn, loss_model="sophia",
+        K_neutron=Kn,
     )
 
 
