@@ -237,9 +237,25 @@ def app_from_args(argv):
     return build_app(a.cube, catalog=a.catalog, catalog_dir=a.catalog_dir)
 
 
+def websocket_origins(port: int, allow_origin: list[str] | tuple = ()) -> list[str]:
+    """The websocket origins the server accepts: the host/port it serves (127.0.0.1 and
+    localhost, which an ``ssh -L`` tunnel also presents) plus each explicit ``--allow-origin``."""
+    return [f"127.0.0.1:{port}", f"localhost:{port}"] + [o for o in allow_origin if o]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalog_dir=None,
-          threaded: bool = False):
-    """Serve the dashboard with ``panel.serve`` (one app instance per browser session)."""
+          threaded: bool = False, allow_origin: list[str] | tuple = ()):
+    """Serve the dashboard with ``panel.serve`` (one app instance per browser session), on
+    127.0.0.1 only, accepting websocket connections only from pages served by this server (or
+    an origin given with ``allow_origin``, e.g. behind a proxy)."""
     import panel as pn
 
     from sweep import catalogs
@@ -253,6 +269,7 @@ def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalo
     cat = (catalogs.load_catalog(catalog, catalog_dir)
            if catalog and str(catalog).lower() != "none" else None)
     build_app(cube_path, cat, catalog_dir, obs=obs)
+    port = port or _free_port()  # the origin names the port: choose it now
     return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
                     title=f"sweep explore {cube_path.name}", threaded=threaded,
-                    address="127.0.0.1", websocket_origin="*")
+                    address="127.0.0.1", websocket_origin=websocket_origins(port, allow_origin))
