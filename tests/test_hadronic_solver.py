@@ -174,7 +174,8 @@ def test_frozen_row_injection_equals_reference_sum(test4):
     for name, tab_name, dy in (("photons", "photons", ctx.dx), ("pairs", "pairs", k.pairs.dy),
                                ("nu_mu", "nu_mu", k.neutrinos.dy)):
         t = hs.pg["tabs"][tab_name]
-        mine = H._pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, hs.pg["h_f"], t.m_lo, t.ny) / dy
+        mine = H._pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, hs.pg["h_f"], t.m_lo, t.ny,
+                            t.m_start, t.m_stop) / dy
         np.testing.assert_allclose(mine, ref[name], rtol=1e-10, atol=1e-10 * ref[name].max())
     assert hs.pg["h_f"] < k.K.size  # the factorisation is actually used
 

@@ -386,6 +386,16 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
             ref = np.loadtxt(_resolve(cfg.reference.neutrinos, base))
             ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1], "x", color="C3", ms=3,
                       label="reference neutrinos")
+            if cfg.reference.photons:  # the comparison figures of docs/hadronic.md §7
+                from sweep.hadronic_validation import figures, neutrino_normalisation
+
+                f = figures(res, np.loadtxt(_resolve(cfg.reference.photons, base)), ref)
+                fac, med = neutrino_normalisation(f, ref)
+                ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1] / fac, "+", color="C4",
+                          ms=3, label=f"reference neutrinos / {fac:.3f} (best factor)")
+                ax.text(0.98, 0.97, f"photons: median {f['photons_median']:.3f}, max {f['photons_max']:.3f} dex\n"
+                        f"ν: median {f['neutrinos_median']:.3f} dex; ×{1 / fac:.3f} → median {med:.3f} dex",
+                        transform=ax.transAxes, fontsize=7, va="top", ha="right")
     top = res.nuLnu[pos].max() if pos.any() else 1.0
     ax.set_ylim(top * 1e-6, top * 5)
     ax.set_xlabel("ν [Hz]")

@@ -229,7 +229,7 @@ def seeds_png(df, path):
             if (ok & (ylow | xlow)).any():
                 ax.scatter(x[ok & (ylow | xlow)], y[ok & (ylow | xlow)],
                            c=c[ok & (ylow | xlow)], cmap="viridis", norm=norm, marker="v", s=30,
-                           label="≤ 10⁻⁶ of max (0 in the cube)")
+                           label="≤ 10⁻⁶ of max (incl. 0), at the floor")
                 ax.legend(fontsize=7, loc="lower right")
             ax.set(xscale="log", yscale="log", xlabel=xlab, ylabel=ylab)
             if xlim:

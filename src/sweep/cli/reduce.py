@@ -208,6 +208,9 @@ def register(app: typer.Typer) -> None:
         show: bool = typer.Option(True, "--show/--no-show", help="Open a browser tab."),
         catalog: str = typer.Option("4lac", "--catalog", help=CATALOG_HELP),
         catalog_dir: Optional[Path] = typer.Option(None, "--catalog-dir", help=CATDIR_HELP),
+        allow_origin: list[str] = typer.Option([], "--allow-origin",
+                                               help="Also accept websocket connections from pages of "
+                                                    "this host:port (e.g. a proxy); repeatable."),
     ) -> None:
         """Serve the interactive dashboard (panel) for a cube."""
         _check_choice("--catalog", catalog, _catalog_choices())
@@ -216,6 +219,7 @@ def register(app: typer.Typer) -> None:
         from sweep import dashboard
 
         try:
-            dashboard.serve(cube, port=port, show=show, catalog=catalog, catalog_dir=catalog_dir)
+            dashboard.serve(cube, port=port, show=show, catalog=catalog, catalog_dir=catalog_dir,
+                            allow_origin=allow_origin)
         except (FileNotFoundError, ValueError, KeyError) as exc:
             _fail(str(exc))

@@ -114,10 +114,11 @@ def _loss_sums(nd, K, h_lo, gamma, h_f):
 
 
 @njit(cache=True)
-def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny):
+def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny, m_start, m_stop):
     """Secondaries per cm³ per s in each bin k of one secondary grid:
         Σ_j Ñ_j [ Σ_{i: h<h_f} nd_i T[h, k−j−m_lo] + S_j T[h_f, k−j−m_lo]/K[h_f] ],  h = i+j−h_lo
-    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring)."""
+    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring).
+    Row h of T is zero outside columns [m_start[h], m_stop[h]) (only those are summed)."""
     nx = nd.size
     npr = Nf.size
     nm = T.shape[1]
@@ -146,7 +147,9 @@ def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny):
             if a == 0.0:
                 continue
             hh = i + j - h_lo
-            for mm in range(ms, me):
+            lo = max(ms, m_start[hh])
+            hi = min(me, m_stop[hh])
+            for mm in range(lo, hi):
                 out[k0 + mm] += a * T[hh, mm]
         a = w * frozen_sum[j]
         if a != 0.0 and h_f < T.shape[0]:
@@ -165,6 +168,8 @@ class _PGTab:
     Tf_over_K: np.ndarray  # (nm,) T[h_f]/K[h_f]
     m_lo: int
     ny: int
+    m_start: np.ndarray = None  # (nh,) first non-zero column of each row
+    m_stop: np.ndarray = None  # (nh,) one past the last non-zero column
 
 
 def _frozen_row(T_all: np.ndarray, K: np.ndarray, rtol: float = 1e-9) -> int:
@@ -190,7 +195,11 @@ def _pg_tab(tab, K, h_f) -> _PGTab:
         tf = np.ascontiguousarray(T[h_f] / K[h_f])
     else:
         tf = np.zeros(T.shape[1])
-    return _PGTab(T=T, Tf_over_K=tf, m_lo=int(tab.m_lo), ny=int(tab.y.size))
+    nz = T != 0.0
+    any_nz = nz.any(axis=1)
+    m_start = np.where(any_nz, np.argmax(nz, axis=1), 0).astype(np.int64)
+    m_stop = np.where(any_nz, T.shape[1] - np.argmax(nz[:, ::-1], axis=1), 0).astype(np.int64)
+    return _PGTab(T=T, Tf_over_K=tf, m_lo=int(tab.m_lo), ny=int(tab.y.size), m_start=m_start, m_stop=m_stop)
 
 
 _CACHE: OrderedDict = OrderedDict()
@@ -237,11 +246,18 @@ def _canonical(kind, ppd, *opts):
         from .processes import bethe_heitler as bh
         from .processes import photopion as pg
 
+        from . import tables
+
         x, gpf = _canon_grids(ppd)
+        params = opts + (_CANON_X, _CANON_P)
         if kind == "bh":
-            hit = bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0])
+            hit = tables.fixed("bh_kernels", ppd, params,
+                               lambda: bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0]),
+                               bh.BetheHeitlerKernels, modules=(bh.__name__, "sweep.model.processes.lattice"))
         else:
-            hit = pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1])
+            hit = tables.fixed("pg_kernels", ppd, params,
+                               lambda: pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1]),
+                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice"))
         _CANON[key] = hit
     return hit
 
@@ -606,7 +622,8 @@ class ProtonExtension:
             tabs = hs.pg["tabs"]
 
             def inj(t: _PGTab):
-                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny)
+                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny,
+                                  t.m_start, t.m_stop)
 
             q_pg_ph = inj(tabs["photons"])
             q_pg_pairs = inj(tabs["pairs"])

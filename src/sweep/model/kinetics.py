@@ -357,9 +357,9 @@ def _lattice_grids(ppd, n_gamma, k0, n_x) -> Grids:
 
 @lru_cache(maxsize=4)
 def _ic_matrices(ppd, n_gamma, k0, n_x):
-    """IC loss/scatter matrices and table: they depend on the lattice only (cached per process)."""
-    g = _lattice_grids(ppd, n_gamma, k0, n_x)
-    L, S = compton.loss_and_scatter_matrices(g.gamma_faces, g.x, g.dx, k0, ppd)
+    """IC loss/scatter matrices and table of a run's lattice: slices of the canonical per-ppd
+    tables (``sweep.model.tables``); the last few runs' slices are kept."""
+    L, S = compton.canonical_loss_and_scatter(ppd, n_gamma - 1, k0, n_x)
     L.setflags(write=False)
     S.setflags(write=False)
     return L, S, compton.table_for(ppd, n_gamma - 1, k0, n_x)

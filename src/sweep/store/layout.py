@@ -53,6 +53,17 @@ SPECTRAL_COORDS = {
     "gamma_p": ("1", "proton Lorentz factor (comoving)"),
 }
 MESSAGE_MAX = 2000  # characters kept of a cell's message
+# the ownership marker: a group attribute written before anything else of the cube; only a store
+# carrying it is ever recreated by the engine (docs/engine.md, "Guarantees")
+MARKER = "sweep_cube"
+
+
+def _compressors():
+    """zstd with the frame checksum on: a flipped byte in a chunk fails to decode (verify finds
+    it) instead of reading back as a wrong number."""
+    from zarr.codecs import ZstdCodec
+
+    return [ZstdCodec(level=0, checksum=True)]
 PENDING = int(CellStatus.PENDING)
 DONE = int(CellStatus.DONE)
 
@@ -106,7 +117,7 @@ def variable_names() -> list[str]:
 
 def layout_nbytes(dims: list[Dim], options: ModelOptions) -> int:
     """Uncompressed size of the cube's per-cell variables (an upper bound of the disk size)."""
-    n = int(np.prod([d.size for d in dims]))
+    n = math.prod(int(d.size) for d in dims)  # Python integers: no overflow
     sh = spectral_shapes(options)
     per_cell = 0
     for sdims, _, _ in SPECTRA.values():
@@ -153,11 +164,11 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         ch = gchunks + tuple(sh[s] for s in sdims)
         data_vars[name] = (gnames + sdims, da.full(shape, np.nan, chunks=ch),
                            {"units": units, "long_name": long_name})
-        encoding[name] = {"chunks": ch}
+        encoding[name] = {"chunks": ch, "compressors": _compressors()}
     for name, (units, long_name) in CELL_SCALARS.items():
         data_vars[name] = (gnames, da.full(gshape, np.nan, chunks=gchunks),
                            {"units": units, "long_name": long_name})
-        encoding[name] = {"chunks": gchunks}
+        encoding[name] = {"chunks": gchunks, "compressors": _compressors()}
     for name, (dtype, fill, units, long_name) in CELL_META.items():
         attrs = {"units": units, "long_name": long_name}
         if name == "status":
@@ -170,7 +181,7 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         else:
             arr = da.full(gshape, fill, dtype=dtype, chunks=gchunks)
         data_vars[name] = (gnames, arr, attrs)
-        encoding[name] = {"chunks": gchunks}
+        encoding[name] = {"chunks": gchunks, "compressors": _compressors()}
         if dtype is not str and not (isinstance(fill, float) and math.isnan(fill)):
             encoding[name]["fill_value"] = fill
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -188,16 +199,31 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         "sweep_science": json.dumps(spec.science(), sort_keys=True),
         "sweep_chunks": json.dumps(dict(chunks)),
     }
+    attrs[MARKER] = marker_value(loaded)
     ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    for name in coords:
+        if name != "neutrino_flavour":
+            encoding[name] = {"compressors": _compressors()}
     return ds, encoding
 
 
+def marker_value(loaded: LoadedSpec) -> dict:
+    from sweep import __version__
+
+    return {"spec_sha256": loaded.sha256, "sweep_version": __version__}
+
+
 def create_cube(path: str | Path, loaded: LoadedSpec) -> None:
-    """Write the cube's metadata (no chunk data): every cell pending."""
+    """Write the cube's metadata (no chunk data): every cell pending. The ownership marker is
+    written first (an empty group carrying it), so a killed creation leaves a store that is
+    recognisably the engine's and may be recreated; nothing else ever is."""
+    import zarr
+
     ds, encoding = template(loaded, loaded.spec.chunk_sizes())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds.to_zarr(str(path), mode="w-", compute=False, zarr_format=3, consolidated=True,
+        zarr.open_group(str(path), mode="w-", zarr_format=3, attributes={MARKER: ds.attrs[MARKER]})
+        ds.to_zarr(str(path), mode="a", compute=False, zarr_format=3, consolidated=True,
                    encoding=encoding)
 
 
@@ -238,6 +264,14 @@ class CubeInfo:
 def _dims_from_science(science: dict) -> list[Dim]:
     return [Dim(d["name"], len(next(iter(d["coords"].values()))),
                 {k: np.asarray(v, float) for k, v in d["coords"].items()}) for d in science["dims"]]
+
+
+def has_marker(path: str | Path) -> bool:
+    """True when the store at ``path`` carries the engine's ownership marker."""
+    try:
+        return MARKER in open_group(path).attrs
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def is_cube(path: str | Path) -> bool:

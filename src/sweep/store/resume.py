@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import json
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from sweep.model.cell import CellStatus
 from sweep.spec import LoadedSpec
-from sweep.store.layout import (CELL_VARIABLES, MESSAGE_MAX, SPECTRAL_COORDS, CubeError, CubeInfo,
+from sweep.store.layout import (CELL_VARIABLES, MARKER, MESSAGE_MAX, has_marker, CubeError, CubeInfo,
                                 _same_values, _short, consolidate, create_cube, cube_info, is_cube,
                                 open_group, science_differences, variable_names)
 
@@ -27,19 +28,22 @@ def prepare(path: str | Path, loaded: LoadedSpec, append: bool = False) -> CubeI
     """
     path = Path(path)
     spec = loaded.spec
+    if has_marker(path) or is_cube(path):
+        finish_append(path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         create_cube(path, loaded)
         return cube_info(path)
     if _interrupted_creation(path):
-        # a previous submit died while writing the template: metadata only, no data at all
+        # a previous submit of ours died while writing the template: marker and metadata only
         import shutil
 
         shutil.rmtree(path)
         create_cube(path, loaded)
         return cube_info(path)
     if not is_cube(path):
-        raise CubeError(f"{path} exists and is not a sweep cube; choose another output path")
+        raise CubeError(f"{path} exists and is not a sweep cube (no {MARKER!r} marker); "
+                        "refusing to touch it: choose another output path")
     info = cube_info(path)
     want = spec.science()
     diffs = science_differences(info.science, want)
@@ -53,27 +57,18 @@ def prepare(path: str | Path, loaded: LoadedSpec, append: bool = False) -> CubeI
 
 
 def _interrupted_creation(path: Path) -> bool:
-    """True for an incomplete cube template that holds no per-cell data (only metadata and
-    coordinate values): the trace of a template write that was killed."""
-    if not path.is_dir():
+    """True for an incomplete cube template written by the engine (it carries the ownership
+    marker, written first) that holds no per-cell data: the trace of a killed creation. A store
+    without the marker is never taken for one, whatever it holds."""
+    if not path.is_dir() or not (path / "zarr.json").is_file():
         return False
-    if not (path / "zarr.json").is_file():
-        return False  # an empty or foreign directory
-    import re
-
-    from sweep.spec import parameter_names
-
-    ours = CELL_VARIABLES | set(SPECTRAL_COORDS) | set(parameter_names())
+    if not has_marker(path):
+        return False  # not ours: never deleted
     for p in path.iterdir():
         if p.is_file() and p.name != "zarr.json":
             return False  # something else lives here: never delete it
-        if p.is_dir() and p.name not in ours and not re.fullmatch(r"zip\d+", p.name):
-            return False  # an array that is not part of a sweep cube: not ours
-        if p.is_dir():
-            if not (p / "zarr.json").is_file():
-                return False
-            if p.name in CELL_VARIABLES and any(q.is_file() for q in (p / "c").rglob("*")):
-                return False  # per-cell data written: a real (partial) cube
+        if p.is_dir() and p.name in CELL_VARIABLES and any(q.is_file() for q in (p / "c").rglob("*")):
+            return False  # per-cell data written: a real (partial) cube
     try:
         g = open_group(path)
         complete = "sweep_science" in g.attrs and set(variable_names()) <= set(g.array_keys())
@@ -121,6 +116,45 @@ def _append(path: Path, loaded: LoadedSpec, info: CubeInfo, want: dict) -> CubeI
     extra = np.array([v for v in new_all if not np.any(np.isclose(old, v, rtol=1e-12, atol=0))])
     axis = cnames.index(name)
     n_old, n_new = len(old), len(old) + len(extra)
+    science = dict(cube)
+    science["dims"] = [dict(d) for d in cube["dims"]]
+    science["dims"][axis] = {"name": name, "coords": {name: [float(x) for x in np.concatenate([old, extra])]}}
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    # the journal first: a kill anywhere below leaves a resize that finish_append completes
+    _write_journal(path, {
+        "dim": name, "n_old": n_old, "n_new": n_new, "extra": [float(x) for x in extra],
+        "attrs": {"sweep_science": json.dumps(science, sort_keys=True), "spec_yaml": loaded.text,
+                  "spec_sha256": loaded.sha256},
+        "history": f"\n{now} appended {len(extra)} values to {name}: {_short(extra)}",
+    })
+    finish_append(path)
+    out = cube_info(path)
+    out.appended[name] = (n_old, n_new)
+    return out
+
+
+JOURNAL = "sweep_append.json"  # inside the cube directory, present only while a resize runs
+
+
+def _write_journal(path: Path, entry: dict) -> None:
+    j = Path(path) / JOURNAL
+    tmp = j.with_name(JOURNAL + ".partial")
+    with open(tmp, "w") as f:
+        json.dump(entry, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, j)
+
+
+def finish_append(path: str | Path) -> str | None:
+    """Complete an ``--append`` resize recorded in the cube's journal (every step is idempotent:
+    arrays already at the target shape are left alone), then drop the journal. Returns a note
+    when there was one to finish, else None. Called by ``prepare`` and ``verify``."""
+    j = Path(path) / JOURNAL
+    if not j.is_file():
+        return None
+    entry = json.loads(j.read_text())
+    name, n_old, n_new = entry["dim"], int(entry["n_old"]), int(entry["n_new"])
     g = open_group(path, mode="r+")
     for arr_name in list(g.array_keys()):
         arr = g[arr_name]
@@ -128,26 +162,17 @@ def _append(path: Path, loaded: LoadedSpec, info: CubeInfo, want: dict) -> CubeI
         if name not in dims:
             continue
         ax = dims.index(name)
-        shape = list(arr.shape)
-        shape[ax] = n_new
-        arr.resize(tuple(shape))
+        if arr.shape[ax] != n_new:
+            shape = list(arr.shape)
+            shape[ax] = n_new
+            arr.resize(tuple(shape))
         if arr_name == name:
-            arr[n_old:n_new] = extra
-    science = dict(cube)
-    science["dims"] = [dict(d) for d in cube["dims"]]
-    science["dims"][axis] = {"name": name, "coords": {name: [float(x) for x in np.concatenate([old, extra])]}}
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    g.attrs.update({
-        "sweep_science": json.dumps(science, sort_keys=True),
-        "spec_yaml": loaded.text,
-        "spec_sha256": loaded.sha256,
-        "history": g.attrs.get("history", "") + f"\n{now} appended {len(extra)} values to {name}: "
-                                                f"{_short(extra)}",
-    })
+            arr[n_old:n_new] = np.asarray(entry["extra"], float)
+    if g.attrs.get("sweep_science") != entry["attrs"]["sweep_science"]:
+        g.attrs.update({**entry["attrs"], "history": g.attrs.get("history", "") + entry["history"]})
     consolidate(path)
-    out = cube_info(path)
-    out.appended[name] = (n_old, n_new)
-    return out
+    j.unlink()
+    return f"finished an interrupted --append of {name} ({n_old} -> {n_new} values)"
 
 
 # ----------------------------------------------------------------------------------------------
