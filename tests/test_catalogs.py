@@ -96,3 +96,28 @@ def test_missing_file_error(tmp_path, monkeypatch):
     assert "3LAC_hi.csv" in str(e.value) and "nowhere" in str(e.value)
     with pytest.raises(ValueError, match="4lac"):
         cat.load_catalog("5lac")
+
+
+@pytest.mark.parametrize("typed,assoc4,assoc3", [
+    ("Mrk 421", "Mkn 421", "Mkn 421"),          # the catalogues spell it Mkn
+    ("Markarian 501", "Mkn 501", "Mkn 501"),
+    ("mkn421", "Mkn 421", "Mkn 421"),
+    ("PKS 1510\u2212089", "PKS 1510-089", "PKS 1510-08"),  # unicode minus; 3LAC truncates dec
+    ("S5 0716+714", "S5 0716+71", "S5 0716+71"),
+    ("BL Lacertae", "BL Lac", "BL Lacertae"),
+    ("3c454.3", "3C 454.3", "3C 454.3"),
+])
+def test_common_spellings_resolve(lac4, lac3, typed, assoc4, assoc3):
+    assert cat.find_source(lac4, typed)["assoc"] == assoc4
+    assert cat.find_source(lac3, typed)["assoc"] == assoc3
+
+
+def test_fermi_name_without_prefix_and_suggestions(lac4):
+    """'J0509.4+0542' finds 4FGL J0509.4+0542; an unknown name lists the closest names, a
+    different declination is not silently taken for a truncated one."""
+    assert cat.find_source(lac4, "J0509.4+0542")["assoc"] == "TXS 0506+056"
+    with pytest.raises(KeyError, match="closest: 'Mkn 421'"):
+        cat.find_source(lac4, "Mrk 42")
+    with pytest.raises(KeyError, match="closest: 'PKS 1510-089'"):
+        cat.find_source(lac4, "PKS 1510-09")
+    assert cat.normalize_source_name("Markarian 421") == cat.normalize_source_name("Mkn 421")

@@ -76,3 +76,11 @@ def test_real_subprocess_json():
     row = json.loads(proc.stdout)[0]
     assert list(row) == KEYS
     assert row["u_blr"] == pytest.approx(3.20, rel=0.10 + 0.005 / 3.2)  # §8.2, 10 % (fields)
+
+
+def test_table_headers_keep_units():
+    """The table shows R [cm] and L'inj [erg/s] (rich markup used to eat lowercase [units])."""
+    res = runner.invoke(app, ["jet", "--z", "30"], terminal_width=250)
+    assert res.exit_code == 0, res.output
+    for unit in ("R [cm]", "L'inj [erg/s]", "B' [G]", "z [R_s]"):
+        assert unit in res.stdout, unit

@@ -90,3 +90,56 @@ def test_real_source_by_name(model):
     assert tgt["log_L_gamma"] == pytest.approx(46.34, abs=0.02)
     best = match.match_target(model, tgt, top=5, lower_limit_cd=lower)
     assert len(best) == 5 and np.isfinite(best.loc[0, "chi2"])
+
+
+def test_linear_inputs_are_refused():
+    """Values given linearly (1e14 Hz, 1e46 erg/s) are refused with the log10 they meant; values
+    outside the blazar range with no linear reading are refused with the range."""
+    names = {"log_nu_peak": "--nu-peak", "log_L_gamma": "--l-gamma", "log_CD": "--cd"}
+    match.check_target({"log_nu_peak": 14.0, "log_L_gamma": 46.0, "log_CD": -0.3}, names)
+    with pytest.raises(ValueError, match=r"looks linear: did you mean --nu-peak 14\?"):
+        match.check_target({"log_nu_peak": 1e14}, names)
+    with pytest.raises(ValueError, match=r"did you mean --l-gamma 46\.3\?"):
+        match.check_target({"log_L_gamma": 2e46}, names)
+    with pytest.raises(ValueError, match="outside the range"):
+        match.check_target({"log_L_gamma": -3.0}, names)
+
+
+def test_verdict_counts_cells_within_n_sigma(model):
+    """On a cell exactly: a match, and the number of matching cells equals a direct count of
+    cells within n σ on both observables; 10 dex away: no match, and the best cell's deviation
+    is reported (10 dex / 0.2 dex = 50 σ on L_γ minus the spread of the cells)."""
+    row = model.iloc[5]
+    tgt = {"log_nu_peak": row["log_nu_peak"], "log_L_gamma": row["log_L_gamma"]}
+    for n in (0.5, 1.0, 3.0):
+        v = match.verdict(model, tgt, n_sigma=n)
+        hand = int(((np.abs(model["log_nu_peak"] - tgt["log_nu_peak"]) <= n * 0.3)
+                    & (np.abs(model["log_L_gamma"] - tgt["log_L_gamma"]) <= n * 0.2)).sum())
+        assert v["match"] and v["n_within"] == hand >= 1 and v["n_cells"] == 15
+    far = {"log_nu_peak": row["log_nu_peak"], "log_L_gamma": row["log_L_gamma"] + 10.0}
+    v = match.verdict(model, far, n_sigma=3.0)
+    assert not v["match"] and v["n_within"] == 0
+    want = np.abs(model["log_L_gamma"] - far["log_L_gamma"]).min() / 0.2
+    assert v["best_max_dev"] == pytest.approx(want, rel=1e-12)
+    assert v["best_worst"][0] == "log_L_gamma" and v["best_worst"][1] < 0
+    assert "NO MATCH" in match.format_verdict(v) and "below" in match.format_verdict(v)
+
+
+def test_cli_match_refuses_linear_and_prints_verdict(tmp_path):
+    """`sweep match --nu-peak 1e14` exits 2 with one line; a real run ends with the verdict."""
+    from typer.testing import CliRunner
+
+    from sweep.cli import app
+
+    cube = tmp_path / "c.zarr"
+    rc.write_cube(cube, chunks={"z_diss": 2})
+    run = CliRunner().invoke
+    r = run(app, ["match", str(cube), "--nu-peak", "1e14"])
+    assert r.exit_code == 2 and "did you mean --nu-peak 14?" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = run(app, ["match", str(cube), "--l-gamma", "1e46"])
+    assert r.exit_code == 2 and "did you mean --l-gamma 46?" in r.stderr
+    r = run(app, ["match", str(cube), "--source", "TXS 0506+056", "--top", "3"])
+    assert r.exit_code == 0, r.output
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith("verdict: ") and "within 1 σ" in last, last

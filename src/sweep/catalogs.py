@@ -35,26 +35,22 @@ TXS_0506 = "4FGL J0509.4+0542"
 
 
 def catalog_dir(path=None) -> Path:
-    """Argument, else env ``SWEEP_CATALOG_DIR``, else ``../shared/data/fermi`` from the repo root."""
+    """Argument, else env ``SWEEP_CATALOG_DIR``, else the packaged ``sweep/data/fermi``."""
     if path is not None:
         return Path(path)
     env = os.environ.get("SWEEP_CATALOG_DIR")
     if env:
         return Path(env)
-    from sweep.reduce import default_data_dir
+    from sweep.datasets import data_root
 
-    return default_data_dir("fermi")
+    return data_root() / "fermi"
 
 
 def _file(key: str, directory) -> Path:
-    d = catalog_dir(directory)
-    p = d / FILES[key]
-    if not p.is_file():
-        raise FileNotFoundError(
-            f"{key.upper()} catalogue file '{FILES[key]}' not found: looked for {p} "
-            f"(catalogue directory {d}; set it with --catalog-dir, the env var SWEEP_CATALOG_DIR "
-            "or the catalog_dir argument)")
-    return p
+    """Catalogue file: from ``directory`` / SWEEP_CATALOG_DIR when given, else packaged."""
+    from sweep.datasets import fermi_file
+
+    return fermi_file(key, directory)
 
 
 def _cosmo(cosmology):
@@ -116,12 +112,14 @@ def lp_peak_nufnu(energy_flux, alpha, beta, pivot_mev, e_lo_mev=100.0, e_hi_mev=
     return f * np.exp(ln_pk) / norm, e0 * np.exp(t_use), ~inside
 
 
-def load_4lac(catalog_dir_=None, cosmology=None):
-    """4LAC-DR2 high-latitude table with the plane quantities (see module docstring)."""
+def load_4lac(catalog_dir_=None, cosmology=None, path=None, label="4LAC-DR2"):
+    """4LAC-DR2 high-latitude table with the plane quantities (see module docstring).
+
+    ``path``: another file in the 4LAC format (e.g. a fetched 4LAC-DR3), labelled ``label``."""
     import pandas as pd
     from astropy.table import Table
 
-    t = Table.read(_file("4lac", catalog_dir_), hdu=1)
+    t = Table.read(path if path is not None else _file("4lac", catalog_dir_), hdu=1)
 
     def col(name):
         return np.asarray(t[name]).astype(float) if name in t.colnames else np.full(len(t), np.nan)
@@ -140,7 +138,7 @@ def load_4lac(catalog_dir_=None, cosmology=None):
     df = pd.DataFrame({
         "name": [str(s).strip() for s in t["Source_Name"]],
         "assoc": [str(s).strip() for s in t["ASSOC1"]],
-        "catalog": "4LAC-DR2",
+        "catalog": label,
         "cls": [_class(c) for c in t["CLASS"]],
         "sed_class": [str(s).strip() for s in t["SED_class"]],
         "z": z, "ra": col("RAJ2000"), "dec": col("DEJ2000"),
@@ -200,31 +198,108 @@ def load_3lac(catalog_dir_=None, cosmology=None):
     return df
 
 
+def catalog_choices() -> set[str]:
+    """Names accepted by ``load_catalog``: the packaged 4lac/3lac and fetched 4LAC-format releases."""
+    from sweep import datasets
+
+    fetched = {k for k, v in datasets.fetched().items() if v.get("format") == "4lac"}
+    return {"4lac", "3lac"} | fetched
+
+
 def load_catalog(name: str = "4lac", catalog_dir=None, cosmology=None):
-    """``name`` in {"4lac", "3lac"} (case-insensitive)."""
-    key = str(name).lower().replace("-", "").replace("dr2", "")
+    """``name`` in {"4lac", "3lac"} (case-insensitive; packaged or ``catalog_dir``), or a fetched
+    4LAC-format release such as "4lac-dr3" (``sweep data fetch``; re-verified by SHA-256)."""
+    from sweep import datasets
+
+    low = str(name).lower()
+    rec = datasets.fetched().get(low)
+    if rec is not None and rec.get("format") == "4lac":
+        label = datasets.releases().get(low, {}).get("catalog_label", low.upper())
+        return load_4lac(cosmology=cosmology, path=datasets.fetched_path(low), label=label)
+    key = low.replace("-", "").replace("dr2", "")
     if key == "4lac":
         return load_4lac(catalog_dir, cosmology)
     if key == "3lac":
         return load_3lac(catalog_dir, cosmology)
-    raise ValueError(f"catalog must be '4lac' or '3lac', got {name!r}")
+    raise ValueError(f"catalog must be one of {sorted(catalog_choices())}, got {name!r} "
+                     "(newer releases: `sweep data fetch NAME`)")
 
 
 def _squash(s: str) -> str:
     return "".join(str(s).lower().split())
 
 
-def find_source(df, name: str):
-    """The catalogue row (a Series) whose Fermi name or association matches ``name``
-    (case and spaces ignored; a 3FGL flag letter may be omitted)."""
+# spellings of one catalogue prefix, as people type them -> the catalogue's (squashed) form
+_PREFIX_ALIASES = (("markarian", "mkn"), ("mrk", "mkn"), ("bllacertae", "bllac"))
+_DESIGNATION = __import__("re").compile(r"^(.*?)(j?\d{4}(?:\.\d)?)([+-])(\d+(?:\.\d+)?)([a-z]?)$")
+
+
+def normalize_source_name(name: str) -> str:
+    """Canonical key of a source name: case, spaces and dash variants ignored, ``Mrk``/
+    ``Markarian`` → ``Mkn``, ``BL Lacertae`` → ``BL Lac``, a ``4FGL``/``3FGL`` prefix optional
+    (``J0509.4+0542`` = ``4FGL J0509.4+0542``)."""
     key = _squash(name)
-    names = df["name"].map(_squash)
-    hit = df[(names == key) | (df["assoc"].map(_squash) == key)]
+    for a, b in (("\u2212", "-"), ("\u2013", "-"), ("\u2010", "-"), ("\u2011", "-")):
+        key = key.replace(a, b)
+    for alias, canon in _PREFIX_ALIASES:
+        if key.startswith(alias):
+            key = canon + key[len(alias):]
+            break
+    for fgl in ("4fgl", "3fgl"):
+        if key.startswith(fgl + "j"):
+            key = key[len(fgl):]
+            break
+    return key
+
+
+def _same_designation(a: str, b: str) -> bool:
+    """``pks1510-089`` ~ ``pks1510-08``: same prefix and RA, declination digits agreeing to the
+    shorter of the two (3LAC truncates them; at least two digits)."""
+    ma, mb = _DESIGNATION.match(a), _DESIGNATION.match(b)
+    if not (ma and mb):
+        return False
+    (pa, ra, sa, da, _), (pb, rb, sb, db, _) = ma.groups(), mb.groups()
+    n = min(len(da), len(db))
+    return pa == pb and ra == rb and sa == sb and n >= 2 and da[:n] == db[:n]
+
+
+def suggest_sources(df, name: str, n: int = 5) -> list[str]:
+    """Up to ``n`` association (or Fermi) names closest to ``name`` (difflib ratio)."""
+    import difflib
+
+    key = normalize_source_name(name)
+    labels = [a if a and a.lower() not in ("nan", "none", "") else f for a, f in
+              zip(df["assoc"].astype(str), df["name"].astype(str))]
+    keys = {}
+    for lab in labels:
+        keys.setdefault(normalize_source_name(lab), lab)
+    close = difflib.get_close_matches(key, list(keys), n=n, cutoff=0.6)
+    if not close:  # fall back on the same prefix (e.g. 'pks', 'mkn', '3c')
+        pre = _DESIGNATION.match(key)
+        head = pre.group(1) if pre else key[:3]
+        close = [k for k in keys if head and k.startswith(head)][:n]
+    return [keys[k] for k in close]
+
+
+def find_source(df, name: str):
+    """The catalogue row (a Series) whose Fermi name or association matches ``name``: spelling
+    normalised by :func:`normalize_source_name`, a 3FGL flag letter may be omitted, declination
+    digits may be truncated (``PKS 1510-089`` = 3LAC's ``PKS 1510-08``). Not found: a
+    ``KeyError`` naming the closest catalogue names."""
+    key = normalize_source_name(name)
+    names = df["name"].map(normalize_source_name)
+    assoc = df["assoc"].astype(str).map(normalize_source_name)
+    hit = df[(names == key) | (assoc == key)]
     if hit.empty:
         hit = df[names.str.rstrip("ce") == key.rstrip("ce")]
+    if hit.empty and _DESIGNATION.match(key):
+        hit = df[[_same_designation(key, a) for a in assoc]]
     if hit.empty:
-        raise KeyError(f"source {name!r} not found in the {df['catalog'].iloc[0]} catalogue "
-                       "(give a Fermi name such as '4FGL J0509.4+0542' or an association name)")
+        close = suggest_sources(df, name)
+        hint = ("; closest: " + ", ".join(repr(c) for c in close)) if close else ""
+        raise KeyError(f"source {name!r} not found in the {df['catalog'].iloc[0]} catalogue"
+                       f"{hint} (give a Fermi name such as '4FGL J0509.4+0542' or an "
+                       "association name)")
     return hit.iloc[0]
 
 

@@ -7,7 +7,12 @@
 * the two Fermi planes (ν_pk–L_γ, ν_pk–CD) with the catalogue, TXS 0506+056 and the selected cell;
 * neutrinos vs hard X-rays over all cells (ART-XC 4–12 keV or BAT 14–195 keV luminosity against
   the neutrino luminosity or the IceCube track rate), selected cell highlighted;
-* a text panel with the observables of the selected cell.
+* a text panel with the observables of the selected cell;
+* a second tab, "neutrinos vs hard X-rays": the seeds' view of ``sweep plot neutrinos``
+  (:mod:`sweep.seeds`) over all cells, selected cell highlighted.
+
+Log axes start at an explicit lower bound, 10⁻⁶ of the largest value shown
+(:mod:`sweep.logscale`; zeros in the cube are "no emission", docs/cube.md).
 
 ``sweep explore CUBE`` and ``panel serve dashboards/explore.py --args CUBE`` both serve it.
 """
@@ -110,7 +115,9 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
                 layers.append(hv.Curve((e[okn], yn[okn]), xd, yd, label="ν all flavours").opts(
                     color="crimson", line_dash="dashed", line_width=2))
                 top = max(top, yn[okn].max())
-        ylim = (top * 1e-6, top * 5) if top > 0 else (1e38, 1e48)
+        from sweep.logscale import DYNAMIC_RANGE
+
+        ylim = (top * DYNAMIC_RANGE, top * 5) if top > 0 else (1e38, 1e48)
         title = "SED of the selected cell" + ("" if top > 0 else " (no spectrum: see status)")
         return hv.Overlay(layers).opts(logx=True, logy=True, width=620, height=380, ylim=ylim,
                                        title=title, xlabel=xd.label, ylabel=yd.label,
@@ -181,7 +188,41 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
         f"spectra; planes in the source rest frame. {cat_note}", width=1200)
     controls = pn.Column("### axes", *widgets.values(), "### neutrinos vs X-rays", band, nu_y,
                          pn.bind(info_view, **widgets), width=350)
-    return pn.Column(header, pn.Row(controls, pn.Column(sed_pane, nux_pane)), planes_pane)
+    main = pn.Column(header, pn.Row(controls, pn.Column(sed_pane, nux_pane)), planes_pane)
+    seeds_tab = _seeds_tab(cube_path, obs, widgets, axes)
+    if seeds_tab is None:
+        return main
+    return pn.Tabs(("cells and planes", main), ("neutrinos vs hard X-rays", seeds_tab),
+                   dynamic=True)
+
+
+def _seeds_tab(cube_path, obs, widgets, axes):
+    """The seeds' view (sweep.seeds) at the observables' z_source/dec, selected cell highlighted;
+    None for a cube without neutrino spectra."""
+    import panel as pn
+
+    from sweep import seeds
+
+    if "L_nu_100TeV" not in obs:
+        return None
+    z = float(obs.attrs.get("z_source", 1.0))
+    dec = float(obs.attrs.get("dec_deg", 0.0))
+    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec)
+
+    def view(**kw):
+        hit = df
+        for d in axes:
+            hit = hit[hit[d] == obs[d].values[int(kw[d])]]
+        high = hit.iloc[0].to_dict() if len(hit) else None
+        return seeds.seeds_holoviews(df, highlight=high, width=380, height=300)
+
+    note = pn.pane.Markdown(
+        f"Neutrinos above 100 TeV and IceCube tracks (source at z={z:g}, dec={dec:g}°) against "
+        "the rest-frame ART-XC and BAT luminosities, coloured by log dissipation distance; right: "
+        "the photon energy dominating the pγ rate of the protons making the neutrino peak against "
+        "paper 001's E_γ ≈ 8.5 keV (δ/10)²(2/(1+z))²(E_ν/200 TeV)⁻¹ (docs/reducer.md).",
+        width=1200)
+    return pn.Column(note, pn.pane.HoloViews(pn.bind(view, **widgets), width=1250, height=680))
 
 
 def app_from_args(argv):
@@ -196,9 +237,25 @@ def app_from_args(argv):
     return build_app(a.cube, catalog=a.catalog, catalog_dir=a.catalog_dir)
 
 
+def websocket_origins(port: int, allow_origin: list[str] | tuple = ()) -> list[str]:
+    """The websocket origins the server accepts: the host/port it serves (127.0.0.1 and
+    localhost, which an ``ssh -L`` tunnel also presents) plus each explicit ``--allow-origin``."""
+    return [f"127.0.0.1:{port}", f"localhost:{port}"] + [o for o in allow_origin if o]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalog_dir=None,
-          threaded: bool = False):
-    """Serve the dashboard with ``panel.serve`` (one app instance per browser session)."""
+          threaded: bool = False, allow_origin: list[str] | tuple = ()):
+    """Serve the dashboard with ``panel.serve`` (one app instance per browser session), on
+    127.0.0.1 only, accepting websocket connections only from pages served by this server (or
+    an origin given with ``allow_origin``, e.g. behind a proxy)."""
     import panel as pn
 
     from sweep import catalogs
@@ -212,6 +269,7 @@ def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalo
     cat = (catalogs.load_catalog(catalog, catalog_dir)
            if catalog and str(catalog).lower() != "none" else None)
     build_app(cube_path, cat, catalog_dir, obs=obs)
+    port = port or _free_port()  # the origin names the port: choose it now
     return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
                     title=f"sweep explore {cube_path.name}", threaded=threaded,
-                    address="127.0.0.1", websocket_origin="*")
+                    address="127.0.0.1", websocket_origin=websocket_origins(port, allow_origin))

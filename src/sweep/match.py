@@ -16,6 +16,11 @@ import numpy as np
 
 OBSERVABLES = ("log_nu_peak", "log_L_gamma", "log_CD")
 DEFAULT_SIGMA = {"log_nu_peak": 0.3, "log_L_gamma": 0.2, "log_CD": 0.3}
+#: plausible log10 ranges of a blazar target: synchrotron peaks from radio to MeV (the Fermi
+#: samples span 10^11.5–10^18.5 Hz), L_γ(0.1–100 GeV) of nearby BL Lacs to the brightest FSRQs
+#: (10^41–10^50 erg/s in 4LAC), Compton dominance 10^-3–10^4. A value outside is refused; a
+#: positive value whose log10 falls inside was given linearly.
+LOG_RANGES = {"log_nu_peak": (8.0, 24.0), "log_L_gamma": (38.0, 52.0), "log_CD": (-4.0, 5.0)}
 
 
 def _log10(a):
@@ -59,6 +64,62 @@ def model_table(obs, frame: str = "rest", only_done: bool = True):
     df = df[ok].reset_index(drop=True)
     df.attrs["axes"] = [c for c in cols if c in obs.coords]
     return df
+
+
+def check_target(target: dict, options: dict | None = None) -> None:
+    """Refuse a target value outside :data:`LOG_RANGES` with a one-line hint. ``options`` maps
+    the observable to the name the user typed (``{"log_nu_peak": "--nu-peak"}``)."""
+    for k, v in target.items():
+        if v is None or k not in LOG_RANGES:
+            continue
+        name = (options or {}).get(k, k)
+        lo, hi = LOG_RANGES[k]
+        if not np.isfinite(v):
+            raise ValueError(f"{name}={v} is not a finite number")
+        if lo <= v <= hi:
+            continue
+        if v > 0 and lo <= np.log10(v) <= hi:
+            raise ValueError(f"{name}={v:g} looks linear: did you mean {name} {np.log10(v):.3g}? "
+                             f"(it takes log10; allowed {lo:g} to {hi:g})")
+        raise ValueError(f"{name}={v:g} is outside the range of blazars, {lo:g} to {hi:g} "
+                         "(log10)")
+
+
+def verdict(model, target: dict, sigma: dict | None = None, n_sigma: float = 1.0,
+            lower_limit_cd: bool = False) -> dict:
+    """Is any cell a match? A cell matches when every observable the target has lies within
+    ``n_sigma`` σ. Returns ``n_within`` (cells that match), ``n_cells``, ``best_max_dev`` (the
+    smallest largest-|deviation| over cells, σ), ``best_worst`` (the observable where the
+    best-χ² cell deviates most and its signed deviation) and ``match`` (bool)."""
+    sig = dict(DEFAULT_SIGMA)
+    sig.update({k: v for k, v in (sigma or {}).items() if v is not None})
+    used = [k for k in OBSERVABLES if target.get(k) is not None and np.isfinite(target[k])]
+    dev = _deviations(model, target, sig, lower_limit_cd)[:, [OBSERVABLES.index(k) for k in used]]
+    maxdev = np.where(np.isfinite(dev).all(axis=1), np.abs(dev).max(axis=1), np.inf)
+    chi2 = np.where(np.isfinite(maxdev), (dev**2).sum(axis=1), np.inf)
+    n_within = int((maxdev <= n_sigma).sum())
+    out = {"n_within": n_within, "n_cells": int(len(model)), "n_sigma": float(n_sigma),
+           "match": n_within > 0, "best_max_dev": float(maxdev.min()) if len(model) else np.inf,
+           "best_worst": None}
+    if len(model) and np.isfinite(chi2).any():
+        i = int(np.argmin(chi2))
+        j = int(np.nanargmax(np.abs(dev[i])))
+        out["best_worst"] = (used[j], float(dev[i, j]))
+    return out
+
+
+def format_verdict(v: dict) -> str:
+    n = v["n_sigma"]
+    if v["match"]:
+        return (f"verdict: MATCH: {v['n_within']} of {v['n_cells']} cells lie within {n:g} σ on "
+                "every observable")
+    txt = f"verdict: NO MATCH: none of {v['n_cells']} cells lies within {n:g} σ on every observable"
+    if np.isfinite(v["best_max_dev"]):
+        txt += f"; the closest is {v['best_max_dev']:.1f} σ off"
+    if v["best_worst"]:
+        k, d = v["best_worst"]
+        txt += f" (best-χ² cell: {k} {'above' if d > 0 else 'below'} by {abs(d):.1f} σ)"
+    return txt
 
 
 def _deviations(model, target, sigma, lower_limit_cd=False):

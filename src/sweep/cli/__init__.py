@@ -10,6 +10,8 @@ import importlib
 
 import typer
 
+from sweep.cli.common import escape_help
+
 app = typer.Typer(
     name="sweep",
     help="Parameter sweeps of reconnection-powered blazar jet models (SEDs + neutrinos) on Dask.",
@@ -19,18 +21,23 @@ app = typer.Typer(
 )
 
 # module name -> registers its commands on `app` via `register(app)`
-_COMMAND_MODULES = ["jet", "blob", "engine", "reduce"]
+_COMMAND_MODULES = ["jet", "blob", "engine", "reduce", "data", "export", "seeds", "population"]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from sweep import __version__
+
+        typer.echo(f"sweep {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the package version and exit."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the package version and exit."),
 ) -> None:
-    if version:
-        from sweep import __version__
-
-        typer.echo(__version__)
-        raise typer.Exit()
+    """Parameter sweeps of reconnection-powered blazar jet models (SEDs + neutrinos) on Dask."""
 
 
 for _name in _COMMAND_MODULES:
@@ -41,6 +48,9 @@ for _name in _COMMAND_MODULES:
             raise
         continue
     _mod.register(app)
+
+# units in brackets ([deg], [erg/s]) would otherwise be eaten by rich markup in --help
+escape_help(app)
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from typing import List, Optional
 
 import typer
 
+from sweep.cli.common import escape_markup, warn_if_radians
+
 JSON_KEYS = {  # output key -> BlobState attribute
     "z_rs": "z_rs", "gamma": "gamma", "delta": "doppler", "sigma": "sigma", "p": "p",
     "r_cm": "radius", "b_g": "B", "u_b": "u_B", "u_ad": "u_AD", "u_blr": "u_BLR", "u_dt": "u_DT",
@@ -98,7 +100,10 @@ def _plot(params, z_cm, path: str) -> None:
     fig.suptitle(f"σ0={params.sigma0:g}, ṁ={params.mdot:g}, ε_jet={params.eps_jet:g}, "
                  f"η_acc={params.eta_acc:g}, θ_obs={params.theta_obs:g}°, M={params.mass_msun:g} M☉",
                  fontsize=9)
-    fig.tight_layout()
+    fig.text(0.01, 0.005, "dotted lines: z_acc end of acceleration; R_BLR, R_DT radii of the BLR "
+             "and torus; z_× where u'_AD = u'_BLR (disc and BLR fields cross)",
+             fontsize=7, color="0.3")
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -110,7 +115,8 @@ def jet(
     mdot: Optional[float] = typer.Option(None, "--mdot", help="accretion rate [Eddington]"),
     eps_jet: Optional[float] = typer.Option(None, "--eps-jet", help="jet power / accretion power"),
     eta_acc: Optional[float] = typer.Option(None, "--eta-acc", help="acceleration efficiency η_acc"),
-    theta_obs: Optional[float] = typer.Option(None, "--theta-obs", help="viewing angle [deg]"),
+    theta_obs: Optional[float] = typer.Option(None, "--theta-obs",
+                                              help="viewing angle [deg] (degrees, not radians)"),
     mass: Optional[float] = typer.Option(None, "--mass", help="black-hole mass [M_sun]"),
     set_: List[str] = typer.Option([], "--set", help="name=value for any JetParameters field (repeatable)"),
     as_json: bool = typer.Option(False, "--json", help="print a JSON list of objects"),
@@ -119,6 +125,8 @@ def jet(
     """Jet state, injection and comoving external fields at distances z (model.md §1–§3)."""
     params = build_parameters({"sigma0": sigma0, "mdot": mdot, "eps_jet": eps_jet, "eta_acc": eta_acc,
                                "theta_obs": theta_obs, "mass_msun": mass}, set_)
+    warn_if_radians("--theta-obs" if theta_obs is not None else "--set theta_obs",
+                    params.theta_obs)
     zvals = _parse_z(z)
     import numpy as np
 
@@ -151,7 +159,7 @@ def jet(
 
         tab = Table(title=f"sweep jet  (u' in erg cm⁻³; L_jet = {state.L_jet:.4g} erg/s)")
         for hd in _HEADERS + ["status"]:
-            tab.add_column(hd, justify="right")
+            tab.add_column(escape_markup(hd), justify="right")  # keep "[cm]", "[erg/s]"
         for i in range(len(zvals)):
             row = state.row(i)
             if reasons[i]:
