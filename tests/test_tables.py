@@ -126,7 +126,7 @@ cluster:
 """).spec
     env = cache_environment(spec.cluster)
     assert env == {"SWEEP_TABLE_CACHE": f"{tmp_path}/tc", "NUMBA_CACHE_DIR": f"{tmp_path}/nc"}
-    cluster, client, _ = local_cluster(spec.cluster.local, 0, env)
+    cluster, client, _ = local_cluster(spec.cluster.local, 0, env=env)
     try:
         got = client.run(lambda: (os.environ.get("SWEEP_TABLE_CACHE"), os.environ.get("NUMBA_CACHE_DIR")))
         assert list(got.values()) == [(f"{tmp_path}/tc", f"{tmp_path}/nc")]
