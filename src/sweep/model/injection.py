@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from . import constants as const
 from .params import JetParameters
@@ -115,6 +116,32 @@ def mean_gamma_targets(params: JetParameters, sigma) -> tuple[np.ndarray, np.nda
     return ge, gp
 
 
+@njit(cache=True)
+def _mean_scalar(a, b, p):
+    """⟨γ⟩ over [a, b] for index p (scalar ``mean_lorentz_factor``)."""
+    s1 = 2.0 - p
+    num = math.log(b / a) if abs(s1) < 1e-9 else (b**s1 - a**s1) / s1
+    s1 = 1.0 - p
+    den = math.log(b / a) if abs(s1) < 1e-9 else (b**s1 - a**s1) / s1
+    return num / den
+
+
+@njit(cache=True)
+def _bisect_mean(mean, gmax, p, lo, hi, n_iter):
+    lo = lo.copy()
+    hi = hi.copy()
+    for i in range(mean.size):
+        a, b = lo[i], hi[i]
+        for _ in range(n_iter):
+            mid = 0.5 * (a + b)
+            if _mean_scalar(math.exp(mid), gmax[i], p[i]) > mean[i]:
+                b = mid
+            else:
+                a = mid
+        lo[i], hi[i] = a, b
+    return lo, hi
+
+
 def gamma_min_from_mean(mean, gmax, p, floor=1.0, n_iter: int = 100) -> np.ndarray:
     """γ_min such that ⟨γ⟩(γ_min, γ_max, p) = mean, bounded below by ``floor`` (Eq. 15, exact).
 
@@ -126,11 +153,12 @@ def gamma_min_from_mean(mean, gmax, p, floor=1.0, n_iter: int = 100) -> np.ndarr
     floor = np.broadcast_to(np.asarray(floor, dtype=float), mean.shape)
     lo = np.log(floor).copy()
     hi = np.log(np.maximum(gmax, floor)).copy()
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        too_high = mean_lorentz_factor(np.exp(mid), gmax, p) > mean
-        hi = np.where(too_high, mid, hi)
-        lo = np.where(too_high, lo, mid)
+    # the bisection itself runs compiled, element by element (the same halvings as the array
+    # form it replaces: 100 numpy passes per call were ~2 ms of every cell's set-up)
+    lo, hi = _bisect_mean(np.ascontiguousarray(mean, dtype=float).ravel(),
+                          np.ascontiguousarray(gmax, dtype=float).ravel(),
+                          np.ascontiguousarray(p, dtype=float).ravel(), lo.ravel(), hi.ravel(), n_iter)
+    lo, hi = lo.reshape(mean.shape), hi.reshape(mean.shape)
     g = np.exp(0.5 * (lo + hi))
     g = np.where(mean_lorentz_factor(floor, gmax, p) >= mean, floor, g)
     return np.where(mean >= gmax, gmax, g)
