@@ -191,13 +191,15 @@ def _frozen_row(T_all: np.ndarray, K: np.ndarray, rtol: float = 1e-9) -> int:
         return nh
     ref = T_all[:, -1, :] / K[-1]
     scale = np.abs(ref).max() + 1e-300
-    for h in range(nh - 2, -1, -1):
-        if K[h] <= 0:
-            break
-        if np.max(np.abs(T_all[:, h, :] - ref * K[h])) > rtol * scale * K[h]:
-            break
-        h_f = h
-    return h_f
+    if nh < 2:
+        return h_f
+    # every row at once (the same element-wise test as row by row from the top; the first
+    # failing row from the top ends the frozen block)
+    Kh = K[:-1]
+    dev = np.abs(T_all[:, :-1, :] - ref[:, None, :] * Kh[None, :, None]).max(axis=(0, 2))
+    bad = (Kh <= 0) | (dev > rtol * scale * Kh)
+    idx = np.nonzero(bad)[0]
+    return int(idx[-1]) + 1 if idx.size else 0
 
 
 def _pg_tab(tab, K, h_f) -> _PGTab:
