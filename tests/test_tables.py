@@ -147,3 +147,21 @@ def test_gg_deposit_slice_equals_direct(cache, B):
     pairs.deposit_maps(12, g.k0 - 40, nx + 80, len(g.gamma) + 40)  # a wider run first
     i2, w2 = pairs.deposit_maps(12, g.k0, nx, len(g.gamma))
     assert np.array_equal(i2, idx) and np.array_equal(w2, wgt)
+
+
+def test_pair_injection_on_canonical_views_equals_run_maps(cache):
+    """``GammaGamma`` keeps views of the canonical maps and ``pair_injection`` clamps the top
+    cell: the same pairs as with the run's own clamped maps, exactly."""
+    g = make_grids(12, 1.0, 3e5)
+    nx = len(g.x)
+    pairs.deposit_maps(12, g.k0 - 40, nx + 80, None)  # canonical wider than the run
+    gg = pairs.GammaGamma(g)
+    idx = np.zeros((nx, nx), dtype=np.int64)
+    wgt = np.zeros((nx, nx))
+    pairs._deposit(g.x, g.gamma, 12, idx, wgt)
+    rng = np.random.default_rng(1)
+    n = rng.random(nx) * np.exp(-((np.log(g.x) - 2.0) ** 2) / 8.0)
+    ne = rng.random(nx) * 1e-3
+    a = pairs.pair_injection(n, ne, g.x, g.dx, gg.table, gg.idx, gg.wgt, len(g.gamma))
+    b = pairs.pair_injection(n, ne, g.x, g.dx, gg.table, idx, wgt, len(g.gamma))
+    assert np.array_equal(a[0], b[0]) and a[1] == b[1] and a[0][-1] > 0
