@@ -23,7 +23,7 @@ from numba import njit
 
 from . import constants as const
 from .params import JetParameters
-from .processes.klein_nishina import f_kn_array
+from .processes.klein_nishina import f_kn, f_kn_array
 
 # Table 1 coefficients, a6 ... a0 (x = log10 σ)
 P_SIGMA_COEFFS = (0.059452, -0.434136, 0.962786, -0.315536, -0.833513, -0.388311, 2.584913)
@@ -212,13 +212,38 @@ def gamma_rad_pairs(params: JetParameters, B, nu=None, u_nu=None, n_iter: int = 
     u_b = B**2 / (8.0 * math.pi)
     hi = np.log(g_syn)
     lo = np.zeros_like(hi)  # γ ≥ 1
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        g = np.exp(mid)
-        over = g**2 * (1.0 + u_rad_kn(g, nu, u_nu) / u_b) > a
-        hi = np.where(over, mid, hi)
-        lo = np.where(over, lo, mid)
+    nu = np.ascontiguousarray(nu, dtype=float)
+    u_nu = np.ascontiguousarray(np.broadcast_to(u_nu, (hi.size, nu.size)), dtype=float)
+    # compiled, element by element: the same halvings as the array form (≈ 2 ms of every cell)
+    lo, hi = _bisect_rad(np.broadcast_to(a, hi.shape).astype(float), np.broadcast_to(u_b, hi.shape).astype(float),
+                         lo.astype(float), hi.astype(float), nu, u_nu, n_iter)
     return np.exp(0.5 * (lo + hi))
+
+
+@njit(cache=True)
+def _bisect_rad(a, u_b, lo, hi, nu, u_nu, n_iter):
+    lo = lo.copy()
+    hi = hi.copy()
+    lnu = np.log(nu)
+    hnu = const.h * nu / const.m_e_c2
+    for i in range(lo.size):
+        x0, x1 = lo[i], hi[i]
+        for _ in range(n_iter):
+            mid = 0.5 * (x0 + x1)
+            g = math.exp(mid)
+            # u_rad_kn: trapezoid in ln ν of u_ν ν f_KN(4γhν/m_ec²)
+            u = 0.0
+            y_prev = u_nu[i, 0] * nu[0] * f_kn(4.0 * g * hnu[0])
+            for k in range(1, nu.size):
+                y = u_nu[i, k] * nu[k] * f_kn(4.0 * g * hnu[k])
+                u += 0.5 * (lnu[k] - lnu[k - 1]) * (y + y_prev)
+                y_prev = y
+            if g * g * (1.0 + u / u_b[i]) > a[i]:
+                x1 = mid
+            else:
+                x0 = mid
+        lo[i], hi[i] = x0, x1
+    return lo, hi
 
 
 # ------------------------------------------------------------------------------------------
