@@ -2,8 +2,9 @@
 
 Prints, per ppd (10/20/30): min/median wall time of ``solve`` over repetitions after a warm-up
 (setup included: grids, injection, the B-dependent synchrotron matrix; the lattice-only IC/γγ
-matrices come from the per-process cache, as for consecutive cells of a sweep), the time with a
-cold lattice cache, iterations, residual, energy balance and peak memory (tracemalloc: Python/
+matrices are slices of the canonical per-ppd tables, as for consecutive cells of a sweep), the
+time with the in-process tables dropped (reloaded from the on-disk table cache, as in a fresh
+worker), iterations, residual, energy balance and peak memory (tracemalloc: Python/
 numpy allocations during one solve; ru_maxrss: process high-water mark).  Then the cold-start
 time of a fresh process (import + first solve) with the numba on-disk cache warm (default
 NUMBA_CACHE_DIR) and cold (empty temporary NUMBA_CACHE_DIR: numba compiles everything).
@@ -51,7 +52,7 @@ def main() -> None:
     ap.add_argument("--ppd", type=int, nargs="*", default=[10, 20, 30])
     ap.add_argument("--no-cold", action="store_true")
     args = ap.parse_args()
-    from sweep.model import kinetics
+    from sweep.model import kinetics, tables
     from sweep.model.kinetics import solve
 
     print("ATHEνA Test 1 (SSC, syn+SSA+IC(KN)+γγ), steady state, 1 thread")
@@ -67,6 +68,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         kinetics._ic_matrices.cache_clear()
         kinetics._gg_matrices.cache_clear()
+        tables.clear_memory()  # a fresh worker: canonical tables from the on-disk cache
         t = time.perf_counter()
         solve(blob)
         cold = time.perf_counter() - t

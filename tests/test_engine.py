@@ -278,6 +278,9 @@ output: {chunks: {z_diss: 1}}
     assert ds.status.values[0] == CellStatus.INVALID and ds.message.values[0]
     assert ds.status.values[1] in (CellStatus.DONE, CellStatus.NOT_CONVERGED), ds.message.values[1]
     assert store.verify(tmp_path / "c.zarr").ok
+    # every worker solved one real cell before its first task (issue 10: worker warm-up)
+    events = [e for _, e in client.get_events("sweep-warmup")]
+    assert events and all(e.get("seconds", 0) > 0 for e in events), events
 
 
 def test_cli_existing_scheduler_address(client, tmp_path):

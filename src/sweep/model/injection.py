@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from . import constants as const
 from .params import JetParameters
-from .processes.klein_nishina import f_kn_array
+from .processes.klein_nishina import f_kn, f_kn_array
 
 # Table 1 coefficients, a6 ... a0 (x = log10 σ)
 P_SIGMA_COEFFS = (0.059452, -0.434136, 0.962786, -0.315536, -0.833513, -0.388311, 2.584913)
@@ -115,6 +116,32 @@ def mean_gamma_targets(params: JetParameters, sigma) -> tuple[np.ndarray, np.nda
     return ge, gp
 
 
+@njit(cache=True)
+def _mean_scalar(a, b, p):
+    """⟨γ⟩ over [a, b] for index p (scalar ``mean_lorentz_factor``)."""
+    s1 = 2.0 - p
+    num = math.log(b / a) if abs(s1) < 1e-9 else (b**s1 - a**s1) / s1
+    s1 = 1.0 - p
+    den = math.log(b / a) if abs(s1) < 1e-9 else (b**s1 - a**s1) / s1
+    return num / den
+
+
+@njit(cache=True)
+def _bisect_mean(mean, gmax, p, lo, hi, n_iter):
+    lo = lo.copy()
+    hi = hi.copy()
+    for i in range(mean.size):
+        a, b = lo[i], hi[i]
+        for _ in range(n_iter):
+            mid = 0.5 * (a + b)
+            if _mean_scalar(math.exp(mid), gmax[i], p[i]) > mean[i]:
+                b = mid
+            else:
+                a = mid
+        lo[i], hi[i] = a, b
+    return lo, hi
+
+
 def gamma_min_from_mean(mean, gmax, p, floor=1.0, n_iter: int = 100) -> np.ndarray:
     """γ_min such that ⟨γ⟩(γ_min, γ_max, p) = mean, bounded below by ``floor`` (Eq. 15, exact).
 
@@ -126,11 +153,12 @@ def gamma_min_from_mean(mean, gmax, p, floor=1.0, n_iter: int = 100) -> np.ndarr
     floor = np.broadcast_to(np.asarray(floor, dtype=float), mean.shape)
     lo = np.log(floor).copy()
     hi = np.log(np.maximum(gmax, floor)).copy()
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        too_high = mean_lorentz_factor(np.exp(mid), gmax, p) > mean
-        hi = np.where(too_high, mid, hi)
-        lo = np.where(too_high, lo, mid)
+    # the bisection itself runs compiled, element by element (the same halvings as the array
+    # form it replaces: 100 numpy passes per call were ~2 ms of every cell's set-up)
+    lo, hi = _bisect_mean(np.ascontiguousarray(mean, dtype=float).ravel(),
+                          np.ascontiguousarray(gmax, dtype=float).ravel(),
+                          np.ascontiguousarray(p, dtype=float).ravel(), lo.ravel(), hi.ravel(), n_iter)
+    lo, hi = lo.reshape(mean.shape), hi.reshape(mean.shape)
     g = np.exp(0.5 * (lo + hi))
     g = np.where(mean_lorentz_factor(floor, gmax, p) >= mean, floor, g)
     return np.where(mean >= gmax, gmax, g)
@@ -184,13 +212,38 @@ def gamma_rad_pairs(params: JetParameters, B, nu=None, u_nu=None, n_iter: int = 
     u_b = B**2 / (8.0 * math.pi)
     hi = np.log(g_syn)
     lo = np.zeros_like(hi)  # γ ≥ 1
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        g = np.exp(mid)
-        over = g**2 * (1.0 + u_rad_kn(g, nu, u_nu) / u_b) > a
-        hi = np.where(over, mid, hi)
-        lo = np.where(over, lo, mid)
+    nu = np.ascontiguousarray(nu, dtype=float)
+    u_nu = np.ascontiguousarray(np.broadcast_to(u_nu, (hi.size, nu.size)), dtype=float)
+    # compiled, element by element: the same halvings as the array form (≈ 2 ms of every cell)
+    lo, hi = _bisect_rad(np.broadcast_to(a, hi.shape).astype(float), np.broadcast_to(u_b, hi.shape).astype(float),
+                         lo.astype(float), hi.astype(float), nu, u_nu, n_iter)
     return np.exp(0.5 * (lo + hi))
+
+
+@njit(cache=True)
+def _bisect_rad(a, u_b, lo, hi, nu, u_nu, n_iter):
+    lo = lo.copy()
+    hi = hi.copy()
+    lnu = np.log(nu)
+    hnu = const.h * nu / const.m_e_c2
+    for i in range(lo.size):
+        x0, x1 = lo[i], hi[i]
+        for _ in range(n_iter):
+            mid = 0.5 * (x0 + x1)
+            g = math.exp(mid)
+            # u_rad_kn: trapezoid in ln ν of u_ν ν f_KN(4γhν/m_ec²)
+            u = 0.0
+            y_prev = u_nu[i, 0] * nu[0] * f_kn(4.0 * g * hnu[0])
+            for k in range(1, nu.size):
+                y = u_nu[i, k] * nu[k] * f_kn(4.0 * g * hnu[k])
+                u += 0.5 * (lnu[k] - lnu[k - 1]) * (y + y_prev)
+                y_prev = y
+            if g * g * (1.0 + u / u_b[i]) > a[i]:
+                x1 = mid
+            else:
+                x0 = mid
+        lo[i], hi[i] = x0, x1
+    return lo, hi
 
 
 # ------------------------------------------------------------------------------------------

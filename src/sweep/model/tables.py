@@ -144,19 +144,21 @@ def _round(lo: int, hi: int, ppd: int) -> tuple[int, int]:
 
 
 def canonical(kind: str, ppd: int, lo: int, hi: int,
-              build: Callable[[int, int], dict], params: tuple = ()) -> CanonicalTable:
+              build: Callable[[int, int], dict], params: tuple = (),
+              persist: bool = True) -> CanonicalTable:
     """The process's canonical table of ``kind`` at ``ppd`` covering rows ``lo … hi``.
 
     ``build(row0, row1)`` returns a dict of arrays over rows row0 … row1 (first axis); each row
     must not depend on the range (that is what makes slices exact).  ``params``: everything else
-    the values depend on (part of the cache key)."""
+    the values depend on (part of the cache key).  ``persist=False``: in memory only (tables
+    cheaper to build than to read)."""
     mem_key = (kind, ppd, params)
     t = _TABLES.get(mem_key)
     if t is not None and t.covers(lo, hi):
         STATS["hits"] += 1
         return t
     key = _key(kind, ppd, params, build)
-    path = _path(kind, ppd, key)
+    path = _path(kind, ppd, key) if persist else None
     disk = _load(path)
     if disk is not None and (t is None or disk.n > t.n) and disk.covers(lo, hi):
         STATS["loaded"] += 1

@@ -397,29 +397,28 @@ def _bh_pairs_table(nph_dx, np_dg, T, m_start, m_stop, m_lo, h_lo, nge):
     nx = nph_dx.size
     npr = np_dg.size
     out = np.zeros(nge)
-    g = np.zeros(nm)
     for j in range(npr):
         wj = np_dg[j]
         if wj == 0.0:
             continue
-        g[:] = 0.0
+        i0 = max(h_lo - j, 0)
+        i1 = min(nx, nh + h_lo - j)  # rows hh = i + j − h_lo < nh
+        if i1 <= i0:
+            continue
+        hh0 = i0 + j - h_lo
         lo_m = nm
         hi_m = 0
-        for i in range(max(h_lo - j, 0), nx):
-            hh = i + j - h_lo
-            if hh >= nh:
-                break
-            w = nph_dx[i]
-            if w == 0.0:
-                continue
-            a = m_start[hh]
-            b = m_stop[hh]
-            if a < lo_m:
-                lo_m = a
-            if b > hi_m:
-                hi_m = b
-            for mm in range(a, b):
-                g[mm] += w * T[hh, mm]
+        for hh in range(hh0, hh0 + i1 - i0):
+            if m_stop[hh] > m_start[hh]:
+                if m_start[hh] < lo_m:
+                    lo_m = m_start[hh]
+                if m_stop[hh] > hi_m:
+                    hi_m = m_stop[hh]
+        if hi_m <= lo_m:
+            continue
+        # G[j, :] = Σ_i nΔx_i T[i+j−h_lo, :]: one BLAS matrix-vector product over the contiguous
+        # row block (rows are zero outside [m_start, m_stop): same sum, another order)
+        g = np.dot(nph_dx[i0:i1], T[hh0:hh0 + i1 - i0])
         k0 = j + m_lo
         for mm in range(lo_m, hi_m):
             k = k0 + mm

@@ -270,8 +270,45 @@ def loss_and_scatter_matrices(gamma_faces, x, dx, k0: int, ppd: int):
     return L, S
 
 
-@njit(cache=True)
+_PADDED: dict = {}
+
+
+def padded_kn_rows(tab, lmin, m_lo, m_th):
+    """The Klein–Nishina rows (m ≥ m_th) of a table in absolute output columns: A[m − m_th, c]
+    = T[m, c + L − lmin[m]] (zero elsewhere), L = min lmin over those rows.  For a face f the
+    couples of a run of targets k then land on the same output bins, so their sum is one BLAS
+    matrix-vector product (``_emit``).  Derived once per table (kept with it, 8 tables)."""
+    key = id(tab)
+    hit = _PADDED.get(key)
+    if hit is not None and hit[0] is tab and hit[1] is lmin:
+        return hit[2]
+    im_th = max(m_th - m_lo, 0)
+    rows = lmin[im_th:]
+    width = tab.shape[1]
+    if rows.size == 0:
+        out = (np.zeros((0, width)), 0, im_th)
+    else:
+        L = int(rows.min())
+        A = np.zeros((rows.size, int((rows + width).max()) - L))
+        for r in range(rows.size):
+            A[r, rows[r] - L: rows[r] - L + width] = tab[im_th + r]
+        A.setflags(write=False)
+        out = (A, L, im_th)
+    _PADDED[key] = (tab, lmin, out)
+    while len(_PADDED) > 8:
+        _PADDED.pop(next(iter(_PADDED)))
+    return out
+
+
 def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
+    """IC photon emissivity [cm⁻³ s⁻¹ per unit x₁] of Nf[f] pairs (cm⁻³) at faces gf on target
+    density nt[k] (per unit x, cm⁻³); see ``_emit``."""
+    A, L, im_th = padded_kn_rows(tab, lmin, m_lo, m_th)
+    return _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th)
+
+
+@njit(cache=True)
+def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0):
     """IC photon emissivity [cm⁻³ s⁻¹ per unit x₁] of Nf[f] pairs (cm⁻³) at faces gf on target
     density nt[k] (per unit x, cm⁻³). Contributions below ``rel_floor`` of the largest
     face/target weight are skipped (they change the result by < rel_floor relative).
@@ -346,21 +383,39 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
                         if 0 <= i < nx:
                             out[i] -= a * w * t[il]
         # ---- Klein–Nishina couples: k ≥ kf ----------------------------------------------
+        # a run of targets whose output bins all lie above them (i > k) is summed as one BLAS
+        # mat-vec on the padded rows A (same sum as the explicit loop, in another order; 2–6×
+        # faster); a target with bins at or below it (γ ≲ 160) takes the explicit masked loop
         kstart = kf if kf > 0 else 0
-        for k in range(kstart, nx):
-            if wt[k] == 0.0:
-                continue
-            w = a * wt[k]
-            im = f + k + k0 - m_lo
-            ibase = lmin[im] - k0 + f
-            il0 = 0
-            if ibase <= k:
-                il0 = k + 1 - ibase
-            il1 = width
-            if ibase + il1 > nx:
-                il1 = nx - ibase
-            for il in range(il0, il1):
-                out[ibase + il] += w * tab[im, il]
+        base = L - k0 + f
+        c0 = -base if base < 0 else 0
+        c1 = nx - base
+        if c1 > A.shape[1]:
+            c1 = A.shape[1]
+        k = kstart
+        while k < nx:
+            kr = k
+            while k < nx and lmin[f + k + k0 - m_lo] - k0 + f > k:
+                k += 1
+            if k > kr:
+                r0 = f + kr + k0 - m_lo - im_th0
+                g = np.dot(wt[kr:k], A[r0:r0 + k - kr])
+                for c in range(c0, c1):
+                    out[base + c] += a * g[c]
+            if k < nx:
+                if wt[k] != 0.0:
+                    w = a * wt[k]
+                    im = f + k + k0 - m_lo
+                    ibase = lmin[im] - k0 + f
+                    il0 = 0
+                    if ibase <= k:
+                        il0 = k + 1 - ibase
+                    il1 = width
+                    if ibase + il1 > nx:
+                        il1 = nx - ibase
+                    for il in range(il0, il1):
+                        out[ibase + il] += w * tab[im, il]
+                k += 1
     return out
 
 

@@ -150,9 +150,44 @@ class GammaGamma:
         self.s_lo = s_lo
         # only sums with y ≳ 1 matter; the table is exact zero below threshold
         self.table = np.ascontiguousarray(rate_table(grids.ppd, s_lo, s_lo + 2 * (nx - 1)))
-        self.idx = np.zeros((nx, nx), dtype=np.int64)
-        self.wgt = np.zeros((nx, nx))
-        _deposit(grids.x, grids.gamma, grids.ppd, self.idx, self.wgt)
+        # views into the canonical maps (no per-run copy of 2 × n_x² entries): the run's top
+        # cell is clamped inside ``pair_injection``
+        self.idx, self.wgt = deposit_maps(grids.ppd, grids.k0, nx, None)
+
+
+def _deposit_rows(ppd: int, r0: int, r1: int) -> dict:
+    """Canonical deposit maps over photon lattice indices r0 … r1 (both axes), pair cells on
+    γ_c = 10^{c/ppd} up to the top photon (so no clamp below it)."""
+    from ..grids import lattice
+
+    n = r1 - r0 + 1
+    x = lattice(r0, n, ppd)
+    gamma = lattice(0, max(r1 + 2, 2), ppd)
+    idx = np.zeros((n, n), dtype=np.int64)
+    wgt = np.zeros((n, n))
+    _deposit(x, gamma, ppd, idx, wgt)
+    return {"idx": idx, "wgt": wgt}
+
+
+def deposit_maps(ppd: int, k0: int, nx: int, n_cells: int | None):
+    """(cell index, weight of the upper cell) of the pair made by photons k, k' of a run's grid
+    (x_k = 10^{(k0+k)/ppd}, n_cells pair cells): a slice of the process's canonical maps (the
+    entries depend on the absolute lattice indices only), with the run's top cell clamped as
+    ``_deposit`` does (a pair at or beyond the last cell centre goes into it).  ``n_cells=None``:
+    read-only views, not clamped (``pair_injection`` clamps)."""
+    from ..tables import canonical
+
+    t = canonical("gg_deposit", ppd, k0, k0 + nx - 1, lambda r0, r1: _deposit_rows(ppd, r0, r1),
+                  persist=False)
+    i0 = k0 - t.row0
+    if n_cells is None:
+        return t.arrays["idx"][i0:i0 + nx, i0:i0 + nx], t.arrays["wgt"][i0:i0 + nx, i0:i0 + nx]
+    idx = t.arrays["idx"][i0:i0 + nx, i0:i0 + nx].copy()
+    wgt = t.arrays["wgt"][i0:i0 + nx, i0:i0 + nx].copy()
+    top = idx >= n_cells - 1
+    idx[top] = n_cells - 2
+    wgt[top] = 1.0
+    return idx, wgt
 
 
 @njit(cache=True)
@@ -192,6 +227,9 @@ def pair_injection(n_int, n_ext, x, dx, table, idx, wgt, n_cells):
             e_ext += ev * n_ext[kk] * x[kk]
             c = idx[k, kk]
             w = wgt[k, kk]
+            if c >= n_cells - 1:  # at or beyond the run's last cell centre (unclamped maps)
+                c = n_cells - 2
+                w = 1.0
             q[c] += num * (1.0 - w)
             q[c + 1] += num * w
     return q, e_ext
