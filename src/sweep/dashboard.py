@@ -50,9 +50,7 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
     pn.extension(sizing_mode="fixed")
     hv.extension("bokeh", logo=False)
     cube_path = Path(cube_path)
-    ds = red.open_cube(cube_path)
-    if "nuLnu_obs" not in ds:
-        raise ValueError(f"{cube_path} has no nuLnu_obs: give the cube, not its observables store")
+    ds = red.open_cube(cube_path, want="cube")
     obs = (obs if obs is not None else red.load_observables(cube_path)).compute()
     cat, cat_note = None, ""
     if catalog is not None and not isinstance(catalog, str):  # a catalogue DataFrame
@@ -196,9 +194,37 @@ def app_from_args(argv):
     return build_app(a.cube, catalog=a.catalog, catalog_dir=a.catalog_dir)
 
 
-def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalog_dir=None,
-          threaded: bool = False):
-    """Serve the dashboard with ``panel.serve`` (one app instance per browser session)."""
+DEFAULT_PORT = 5006
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when ``host:port`` cannot be bound (another server listens there)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def choose_port(port: int | None, host: str = "127.0.0.1") -> int:
+    """``port`` itself (an ``OSError`` with a one-line reason when it is taken), or, when
+    ``None``, :data:`DEFAULT_PORT` if free, else any free port (0)."""
+    if port is None:
+        return DEFAULT_PORT if not port_in_use(DEFAULT_PORT, host) else 0
+    if port and port_in_use(port, host):
+        raise OSError(f"port {port} on {host} is in use (another sweep explore or panel "
+                      "server?); give another --port, or leave --port out to pick a free one")
+    return port
+
+
+def serve(cube_path, port: int | None = None, show: bool = True, catalog="4lac",
+          catalog_dir=None, threaded: bool = False):
+    """Serve the dashboard with ``panel.serve`` (one app instance per browser session).
+
+    ``port=None``: 5006, or any free port when 5006 is taken."""
     import panel as pn
 
     from sweep import catalogs
@@ -212,6 +238,7 @@ def serve(cube_path, port: int = 5006, show: bool = True, catalog="4lac", catalo
     cat = (catalogs.load_catalog(catalog, catalog_dir)
            if catalog and str(catalog).lower() != "none" else None)
     build_app(cube_path, cat, catalog_dir, obs=obs)
+    port = choose_port(port)
     return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
                     title=f"sweep explore {cube_path.name}", threaded=threaded,
                     address="127.0.0.1", websocket_origin="*")
