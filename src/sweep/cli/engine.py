@@ -34,6 +34,22 @@ def _cluster_choice(cluster: Optional[str], loaded) -> str:
     return which
 
 
+def _next_after_submit(cube, spec: str, failed: bool) -> str:
+    """The commands a user runs after a submit, with this cube's path, ready to paste."""
+    import shlex
+
+    from sweep.cli.common import next_commands, program
+
+    sw, c = program(), shlex.quote(str(cube))
+    lines = [(f"{sw} status {c}", "counts by status, failures and why")] if failed else []
+    lines += [(f"{sw} reduce {c}", "observables of every cell (peaks, L_γ, neutrinos)"),
+              (f"{sw} plot planes {c} --out planes.png", "tracks over the Fermi blazars"),
+              (f"{sw} explore {c}", "interactive explorer in the browser")]
+    if failed:
+        lines.append((f"{sw} submit {shlex.quote(spec)} --retry-failed", "rerun failed cells"))
+    return next_commands(lines)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(
@@ -103,11 +119,17 @@ def register(app: typer.Typer) -> None:
         from sweep import engine
         from sweep.store import CubeError
 
+        import sys
+
+        from rich.console import Console
+
         loaded = _load(spec)
         which = _cluster_choice(cluster, loaded)
+        # not a terminal (log file, pipe, SLURM output): no wrapping, paths stay whole
+        console = Console(soft_wrap=not sys.stdout.isatty())
         try:
             res = engine.submit(loaded, which, out, retry_failed=retry_failed, append=append,
-                                cell_fn=cell_fn, performance_report=report)
+                                cell_fn=cell_fn, performance_report=report, console=console)
         except (CubeError, engine.LockedError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -120,6 +142,8 @@ def register(app: typer.Typer) -> None:
         if res.failed_tasks:
             typer.echo(f"{len(res.failed_tasks)} tasks gave up; their cells are marked failed "
                        "(sweep status shows why; --retry-failed reruns them)", err=True)
+        typer.echo(_next_after_submit(res.path, spec,
+                                      bool(res.failed_tasks) or res.counts.get("failed", 0) > 0))
 
     @app.command("status")
     def status_cmd(
