@@ -304,23 +304,85 @@ def plot_planes(obs, out, catalog=None, sel=None, frame: str = "rest"):
 # --------------------------------------------------------------------------------------------
 # SEDs
 # --------------------------------------------------------------------------------------------
-def sed_curves(cube, sel=None, max_lines: int = 12):
-    """(list of (label, ν [Hz], νL_ν, E/h [Hz], E L_E all flavours)) for the selected cells."""
+SYMBOLS = {"sigma0": "σ0", "mdot": "ṁ", "eps_jet": "ε_jet", "eta_acc": "η_acc",
+           "theta_obs": "θ_obs", "z_diss": "z_diss", "mass_msun": "M", "z_red": "z"}
+_UNIT_TEXT = {"R_s": "R_s", "Rs": "R_s", "deg": "°", "degree": "°", "degrees": "°",
+              "cm": "cm", "pc": "pc", "M_sun": "M☉", "Msun": "M☉"}
+
+
+def axis_value_label(ds, name: str, value) -> str:
+    """``z_diss = 15 R_s``, ``θ_obs = 3°``, ``σ0 = 30``: an axis value with its unit."""
+    sym = SYMBOLS.get(name, name)
+    try:
+        txt = f"{float(value):g}"
+    except (TypeError, ValueError):
+        return f"{sym} = {value}"
+    unit = str(ds[name].attrs.get("units", "")) if name in ds.coords else ""
+    if unit in ("", "1"):
+        return f"{sym} = {txt}"
+    u = _UNIT_TEXT.get(unit, unit)
+    return f"{sym} = {txt}{u}" if u == "°" else f"{sym} = {txt} {u}"
+
+
+def sed_selection(cube, sel=None, max_lines: int = 12) -> dict:
+    """Which cells an SED figure draws, and why.
+
+    After ``sel``, only cells whose status is done (or, without a status, that have a spectrum)
+    are eligible; invalid, failed and pending cells are never drawn. When more than ``max_lines``
+    are eligible, ``max_lines`` are taken evenly spaced in grid order. Returns ``ds`` (the
+    selection), ``cells`` (list of isel dicts), ``axes``, ``varying`` (axes that differ between
+    the drawn cells: the legend), ``fixed`` (axis labels common to all: the title), ``note``
+    (one sentence for the user) and ``title``."""
     ds = apply_selection(cube, sel or {})
     axes = [d for d in ds["nuLnu_obs"].dims if d != "frequency"]
-    n = int(np.prod([ds.sizes[d] for d in axes])) if axes else 1
-    pick = np.unique(np.linspace(0, n - 1, min(n, max_lines)).round().astype(int))
     shape = [ds.sizes[d] for d in axes]
+    n = int(np.prod(shape)) if axes else 1
+    if "status" in ds:
+        st = np.asarray(ds["status"].transpose(*axes).values).reshape(-1)
+        ok = st == 1
+        why = "done"
+    else:
+        y = ds["nuLnu_obs"].transpose(*axes, "frequency").values.reshape(n, -1)
+        ok = (np.isfinite(y) & (y > 0)).any(axis=1)
+        why = "with a spectrum"
+    eligible = np.flatnonzero(ok)
+    if len(eligible) > max_lines:
+        pick = eligible[np.unique(np.linspace(0, len(eligible) - 1, max_lines).round().astype(int))]
+    else:
+        pick = eligible
+    cells = [dict(zip(axes, (int(i) for i in np.unravel_index(f, shape)))) if shape else {}
+             for f in pick]
+    varying = [d for d in axes if len({c[d] for c in cells}) > 1]
+    fixed = [axis_value_label(ds, d, ds[d].values[cells[0][d]]) for d in axes
+             if d not in varying and cells]
+    selected = ", ".join(f"{k}={v}" for k, v in (sel or {}).items())
+    skipped = n - len(eligible)
+    note = (f"{len(pick)} of {n} cells drawn"
+            + (f" (selection {selected})" if selected else " (no --sel: the whole cube)")
+            + f"; {len(eligible)} are {why}"
+            + (f", {skipped} not drawn (invalid, failed or pending)" if skipped else "")
+            + (f"; {len(pick)} taken evenly spaced in grid order (--max-lines {max_lines}; "
+               "narrow with --sel)" if len(eligible) > len(pick) else ""))
+    title = ", ".join(fixed) if fixed else "all cells"
+    if selected and not fixed:
+        title = selected
+    return dict(ds=ds, cells=cells, axes=axes, varying=varying, fixed=fixed, note=note,
+                title=title, n_cells=n, n_eligible=int(len(eligible)))
+
+
+def sed_curves(cube, sel=None, max_lines: int = 12, selection: dict | None = None):
+    """(list of (label, ν [Hz], νL_ν, E/h [Hz], E L_E all flavours)) for the cells of
+    :func:`sed_selection` (labels: the axes that vary between them, with units)."""
+    pick = selection or sed_selection(cube, sel, max_lines)
+    ds = pick["ds"]
     nu = ds["frequency"].values.astype(float)
     has_nu = "ELE_nu_obs" in ds
     en = ds["neutrino_energy"].values.astype(float) if has_nu else None
     out = []
-    for flat in pick:
-        idx = np.unravel_index(flat, shape) if shape else ()
-        isel = dict(zip(axes, (int(i) for i in idx)))
+    for isel in pick["cells"]:
         cell = ds.isel(isel)
-        label = " ".join(f"{d}={cell[d].values.item():g}" for d in axes if ds.sizes[d] > 1) or \
-            " ".join(f"{d}={cell[d].values.item():g}" for d in axes)
+        shown = pick["varying"] or pick["axes"]
+        label = ", ".join(axis_value_label(ds, d, cell[d].values.item()) for d in shown)
         y = np.asarray(cell["nuLnu_obs"].values, float)
         ye = (np.asarray(cell["ELE_nu_obs"].sum("neutrino_flavour", min_count=1).values, float)
               if has_nu else None)
@@ -334,8 +396,9 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = sed_curves(cube, sel, max_lines)
-    fig, ax = plt.subplots(figsize=(9, 5.5), constrained_layout=True)
+    pick = sed_selection(cube, sel, max_lines)
+    curves = sed_curves(cube, selection=pick)
+    fig, ax = plt.subplots(figsize=(11, 5.5), constrained_layout=True)
     ax.axvspan(*XRT_HZ, color="tab:orange", alpha=0.15, label="Swift-XRT 0.3–10 keV")
     ax.axvspan(*LAT_HZ, color="tab:purple", alpha=0.15, label="Fermi-LAT 0.1–100 GeV")
     top = 0.0
@@ -343,7 +406,7 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
     for k, (label, nu, y, nu_n, yn) in enumerate(curves):
         col = cmap(k / max(1, len(curves) - 1))
         ok = np.isfinite(y) & (y > 0)
-        if not ok.any():  # cell not done: nothing to draw
+        if not ok.any():  # done but empty spectrum: nothing to draw
             continue
         ax.loglog(nu[ok], y[ok], color=col, lw=1.6, label=label)
         top = max(top, np.nanmax(np.where(ok, y, 0)))
@@ -353,11 +416,20 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
             top = max(top, np.nanmax(np.where(okn, yn, 0)))
     if top > 0:
         ax.set_ylim(top * 1e-6, top * 5)
-    ax.set(xlabel="ν [Hz]   (neutrinos dashed at E/h)",
-           ylabel="νL_ν, E L_E (all flavours) [erg/s]", title="apparent SEDs and neutrino spectra")
+    if not curves:
+        ax.text(0.5, 0.5, "no done cell in this selection", transform=ax.transAxes,
+                ha="center", va="center", fontsize=12, color="0.4")
+    ax.plot([], [], color="0.3", lw=1.6, label="photons νL_ν (solid)")
+    ax.plot([], [], color="0.3", lw=1.2, ls="--", label="neutrinos E L_E (dashed)")
+    ax.set(xlabel="ν [Hz]   (neutrinos at E/h)", ylabel="νL_ν, E L_E (all flavours) [erg/s]")
+    ax.set_title(f"apparent SEDs and neutrino spectra: {pick['title']}\n"
+                 f"{len(curves)} of {pick['n_cells']} cells ({pick['n_eligible']} done)",
+                 fontsize=10)
     sec = ax.secondary_xaxis("top", functions=(lambda x: x / EV_HZ, lambda e: e * EV_HZ))
     sec.set_xlabel("E [eV]")
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.grid(alpha=0.3, which="major", lw=0.4)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+              frameon=False)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
@@ -367,7 +439,8 @@ def sed_holoviews(cube, sel=None, max_lines: int = 12, width=700, height=420):
     import holoviews as hv
 
     hv.extension("bokeh", logo=False)
-    curves = sed_curves(cube, sel, max_lines)
+    pick = sed_selection(cube, sel, max_lines)
+    curves = sed_curves(cube, selection=pick)
     xd = hv.Dimension("nu", label="ν [Hz] (neutrinos at E/h)")
     yd = hv.Dimension("nuLnu", label="νL_ν, E L_E [erg/s]")
     layers = [hv.VSpan(*XRT_HZ).opts(color="orange", alpha=0.15),
@@ -388,6 +461,8 @@ def sed_holoviews(cube, sel=None, max_lines: int = 12, width=700, height=420):
     return hv.Overlay(layers).opts(hv.opts.Curve(logx=True, logy=True, tools=["hover"]),
                                    hv.opts.Overlay(logx=True, logy=True, width=width,
                                                    height=height, ylim=ylim, xlabel=xd.label,
+                                                   title=f"SEDs (solid) and neutrinos (dashed): "
+                                                         f"{pick['title']}",
                                                    ylabel=yd.label,
                                                    legend_position="right", show_grid=True))
 

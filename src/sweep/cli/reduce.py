@@ -112,7 +112,9 @@ def register(app: typer.Typer) -> None:
             _fail(f"--max-lines={max_lines} must be >= 1")
         try:
             ds = red.open_cube(cube, want="cube")
-            path = plots.plot_sed(ds, out, plots.parse_selection(sel), max_lines)
+            selection = plots.parse_selection(sel)
+            typer.echo(plots.sed_selection(ds, selection, max_lines)["note"])
+            path = plots.plot_sed(ds, out, selection, max_lines)
         except (FileNotFoundError, ValueError, KeyError) as exc:
             _fail(str(exc))
         typer.echo(f"wrote {path}")
