@@ -171,3 +171,11 @@ def test_cli_sed_says_what_it_drew(tmp_path):
                                  str(tmp_path / "s.png")])
     assert r.exit_code == 0, r.output
     assert "4 of 16 cells drawn (no --sel: the whole cube); 15 are done" in r.stdout
+
+
+def test_track_segments_break_at_gaps_and_jumps():
+    """A NaN breaks a track; a step of more than JUMP_DEX in log ν_pk is a jump, not a line."""
+    x = np.array([17.3, 16.8, 12.9, 12.7, np.nan, 12.4])
+    y = np.array([44.0, 44.1, 44.2, 44.0, 43.0, 42.0])
+    cont, jump = plots.track_segments(x, y)
+    assert cont == [(0, 1), (2, 3)] and jump == [(1, 2)]

@@ -85,22 +85,26 @@ def plane_tracks(obs, sel=None, frame: str = "rest"):
     obs = apply_selection(obs, sel or {})
     nu = "nu_syn_peak_rest" if frame == "rest" else "nu_syn_peak_obs"
     td = track_dim(obs)
-    vars_ = [nu, "L_gamma", "compton_dominance"] + (["z_cm"] if "z_cm" in obs else [])
+    dist_var = next((v for v in ("z_rs", "z_cm") if v in obs), None)
+    vars_ = [nu, "L_gamma", "compton_dominance"] + ([dist_var] if dist_var else [])
     if "status" in obs:
         vars_.append("status")
     sub = obs[vars_].compute()
     others = [d for d in sub[nu].dims if d != td]
     sub = sub.transpose(*others, *([td] if td else []))
-    if td:
-        dist = sub[td].values.astype(float)
-        cval = _log10(sub["z_cm"].values) if "z_cm" in sub else np.broadcast_to(
-            _log10(dist), sub[nu].shape)
+    # colour: log10 of the distance in the grid's own unit (R_s) where the cube has it
+    if dist_var == "z_rs":
+        cval, cname = _log10(sub["z_rs"].values), "log10 z_diss [R_s]"
+    elif td and str(obs[td].attrs.get("units", "")) in ("R_s", "Rs"):
+        cval = np.broadcast_to(_log10(sub[td].values.astype(float)), sub[nu].shape)
+        cname = "log10 z_diss [R_s]"
+    elif dist_var == "z_cm":
+        cval, cname = _log10(sub["z_cm"].values), "log10 z [cm]"
+    elif td:
+        cval = np.broadcast_to(_log10(sub[td].values.astype(float)), sub[nu].shape)
         cname = f"log10 {td} [{obs[td].attrs.get('units', '')}]"
-        if "z_cm" in sub:
-            cname = "log10 z [cm]"
     else:
-        cval = _log10(sub["z_cm"].values) if "z_cm" in sub else np.zeros(sub[nu].shape)
-        cname = "log10 z [cm]"
+        cval, cname = np.zeros(sub[nu].shape), "log10 z"
     x = _log10(sub[nu].values)
     L = _log10(sub["L_gamma"].values)
     cd = _log10(sub["compton_dominance"].values)
@@ -113,10 +117,14 @@ def plane_tracks(obs, sel=None, frame: str = "rest"):
     for idx in np.ndindex(*shape) if shape else [()]:
         label = " ".join(f"{d}={sub[d].values[i]:g}" if np.issubdtype(sub[d].dtype, np.number)
                          else f"{d}={sub[d].values[i]}" for d, i in zip(others, idx))
+        varying = [(d, i) for d, i in zip(others, idx) if sub.sizes[d] > 1] or list(
+            zip(others, idx))
+        legend = ", ".join(axis_value_label(obs, d, sub[d].values[i]) for d, i in varying)
         xs, Ls, cds, cs = x[idx], L[idx], cd[idx], cval[idx]
         if not td:
             xs, Ls, cds, cs = (np.atleast_1d(a) for a in (xs, Ls, cds, cs))
-        tracks.append(dict(label=label or "all", x=xs, L=Ls, cd=cds, c=np.asarray(cs, float)))
+        tracks.append(dict(label=label or "all", legend=legend or "model", x=xs, L=Ls, cd=cds,
+                           c=np.asarray(cs, float)))
     return tracks, cname
 
 
@@ -157,59 +165,159 @@ def _frame_label(frame):
     return "rest frame" if frame == "rest" else "observer frame"
 
 
+#: adjacent distances whose synchrotron peaks differ by more than this are not one continuous
+#: track: on a flat (p ≈ 2) synchrotron SED the highest point moves from one end of the hump to
+#: the other (or to a second hump) between neighbouring cells. The smooth evolution along the
+#: jet (ν_pk ∝ B γ_pk² δ, every factor a power of z) moves it < 1 dex per factor 3 in z on the
+#: shipped grids, so 1.5 dex separates the two cases.
+JUMP_DEX = 1.5
+#: the frame extends this far beyond the catalogue (dex) to take in model points; points farther
+#: out are drawn on the frame edge with an arrow marker, not silently cut
+FRAME_BEYOND_CATALOG_DEX = 3.0
+TRACK_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+
+
+def track_segments(x, y):
+    """(continuous, jumps): index pairs (i, i+1) of adjacent finite points along a track,
+    split by |Δ log ν_pk| > :data:`JUMP_DEX`. Gaps (cells not done, NaN) break the track."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    cont, jump = [], []
+    for i in range(len(x) - 1):
+        if ok[i] and ok[i + 1]:
+            (jump if abs(x[i + 1] - x[i]) > JUMP_DEX else cont).append((i, i + 1))
+    return cont, jump
+
+
+def _frame(model_vals, cat_vals, pad=0.3):
+    """Axis limits: catalogue ∪ model, the model taken in up to FRAME_BEYOND_CATALOG_DEX beyond
+    the catalogue's range."""
+    m = np.asarray(model_vals, float)
+    m = m[np.isfinite(m)]
+    c = np.asarray(cat_vals, float)
+    c = c[np.isfinite(c)]
+    if not c.size and not m.size:
+        return 0.0, 1.0
+    if not c.size:
+        return m.min() - pad, m.max() + pad
+    lo, hi = c.min(), c.max()
+    if m.size:
+        lo = min(lo, max(m.min(), lo - FRAME_BEYOND_CATALOG_DEX))
+        hi = max(hi, min(m.max(), hi + FRAME_BEYOND_CATALOG_DEX))
+    return lo - pad, hi + pad
+
+
 def planes_png(obs, path, catalog=None, sel=None, frame: str = "rest", max_tracks: int = 400):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
 
     tracks, cname = plane_tracks(obs, sel, frame)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), constrained_layout=True)
-    if catalog is not None:
-        pts = _catalog_points(catalog, frame)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.6), constrained_layout=True)
+    pts = _catalog_points(catalog, frame) if catalog is not None else None
+    txs = _txs_point(catalog, frame) if catalog is not None else None
+    cat_x = np.concatenate([pts[c][0] for c in pts]) if pts else np.array([])
+    cat_y = {"L": np.concatenate([pts[c][1] for c in pts]) if pts else np.array([]),
+             "cd": np.concatenate([pts[c][2] for c in pts]) if pts else np.array([])}
+    if pts:
         for cls, marker in (("FSRQ", "o"), ("BL Lac", "^")):
             xs, L, cd = pts[cls]
-            axes[0].scatter(xs, L, marker=marker, s=12, facecolor="none", edgecolor="0.6",
+            axes[0].scatter(xs, L, marker=marker, s=12, facecolor="none", edgecolor="0.65",
                             lw=0.7, label=f"{cls} ({catalog['catalog'].iloc[0]})")
-            axes[1].scatter(xs, cd, marker=marker, s=12, facecolor="none", edgecolor="0.6", lw=0.7)
-        txs = _txs_point(catalog, frame)
+            axes[1].scatter(xs, cd, marker=marker, s=12, facecolor="none", edgecolor="0.65",
+                            lw=0.7)
         if txs:
             axes[0].scatter(txs[0], txs[1], marker="*", s=260, c="red", edgecolor="k",
-                            zorder=5, label="TXS 0506+056")
-            axes[1].scatter(txs[0], txs[2], marker="*", s=260, c="red", edgecolor="k", zorder=5)
+                            zorder=6, label="TXS 0506+056")
+            axes[1].scatter(txs[0], txs[2], marker="*", s=260, c="red", edgecolor="k", zorder=6)
     allc = (np.concatenate([t["c"][np.isfinite(t["x"])] for t in tracks]) if tracks
             else np.array([0.0]))
     finite = allc[np.isfinite(allc)]
     norm = plt.Normalize(*(finite.min(), finite.max()) if finite.size else (0, 1))
     npts = sum(np.isfinite(t["x"]).sum() for t in tracks)
     step = max(1, len(tracks) // max_tracks)
+    shown = tracks[::step]
+    own_markers = len(shown) <= len(TRACK_MARKERS)
+    mx = np.concatenate([t["x"] for t in tracks]) if tracks else np.array([])
+    xlim = _frame(mx, cat_x)
+    handles = []
+    n_jumps = n_clipped = 0
     for ax, key in ((axes[0], "L"), (axes[1], "cd")):
+        my = np.concatenate([t[key] for t in tracks]) if tracks else np.array([])
+        ylim = _frame(my, cat_y[key])
         if npts > RASTERIZE_ABOVE:
-            x = np.concatenate([t["x"] for t in tracks])
-            y = np.concatenate([t[key] for t in tracks])
-            ok = np.isfinite(x) & np.isfinite(y)
-            ax.hexbin(x[ok], y[ok], gridsize=150, bins="log", cmap="viridis", mincnt=1)
-            continue
-        for t in tracks[::step]:
-            x, y, c = t["x"], t[key], t["c"]
-            ok = np.isfinite(x) & np.isfinite(y)
-            if ok.sum() >= 2:
-                seg = np.stack([np.column_stack([x[ok][:-1], y[ok][:-1]]),
-                                np.column_stack([x[ok][1:], y[ok][1:]])], axis=1)
-                lc = LineCollection(seg, cmap="viridis", norm=norm, lw=1.5, alpha=0.9)
-                lc.set_array(0.5 * (c[ok][:-1] + c[ok][1:]))
-                ax.add_collection(lc)
-            ax.scatter(x[ok], y[ok], c=c[ok], cmap="viridis", norm=norm, s=14, zorder=3)
+            ok = np.isfinite(mx) & np.isfinite(my)
+            ax.hexbin(mx[ok], my[ok], gridsize=150, bins="log", cmap="viridis", mincnt=1)
+        else:
+            for k, t in enumerate(shown):
+                x, c = t["x"], t["c"]
+                y = t[key]
+                # points beyond the frame: on its edge, as arrows
+                xc, yc = np.clip(x, *xlim), np.clip(y, *ylim)
+                clipped = np.isfinite(x) & np.isfinite(y) & ((xc != x) | (yc != y))
+                cont, jump = track_segments(x, y)
+                if cont:
+                    seg = np.array([[(xc[i], yc[i]), (xc[j], yc[j])] for i, j in cont])
+                    lc = LineCollection(seg, cmap="viridis", norm=norm, lw=1.5, alpha=0.9)
+                    lc.set_array(np.array([0.5 * (c[i] + c[j]) for i, j in cont]))
+                    ax.add_collection(lc)
+                for i, j in jump:  # no pretended continuity: dotted, with a mark midway
+                    ax.plot([xc[i], xc[j]], [yc[i], yc[j]], ls=":", color="0.35", lw=1.0)
+                    ax.plot(0.5 * (xc[i] + xc[j]), 0.5 * (yc[i] + yc[j]), marker="$↯$",
+                            color="crimson", ms=11, ls="none", zorder=5)
+                n_jumps += len(jump) if key == "L" else 0
+                mk = TRACK_MARKERS[k % len(TRACK_MARKERS)] if own_markers else "o"
+                inside = np.isfinite(x) & np.isfinite(y) & ~clipped
+                ax.scatter(xc[inside], yc[inside], c=c[inside], cmap="viridis", norm=norm,
+                           s=26, marker=mk, edgecolor="k", lw=0.4, zorder=4)
+                if clipped.any():
+                    n_clipped += int(clipped.sum())
+                    arrow = np.where(yc[clipped] < y[clipped], "v", "^")
+                    for xx, yy, a, cc in zip(xc[clipped], yc[clipped], arrow, c[clipped]):
+                        ax.scatter([xx], [yy], marker=a, s=60, color=plt.cm.viridis(norm(cc)),
+                                   edgecolor="crimson", lw=1.0, zorder=5, clip_on=False)
+                if key == "L" and own_markers:
+                    handles.append(Line2D([], [], marker=mk, color="0.3", mfc="0.85", ls="-",
+                                          label=t["legend"]))
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+    if not own_markers and tracks:
+        handles.append(Line2D([], [], marker="o", color="0.3", mfc="0.85", ls="-",
+                              label=f"{len(shown)} model tracks" + (
+                                  f" (every {step}th of {len(tracks)})" if step > 1 else "")))
+    if n_jumps:
+        handles.append(Line2D([], [], color="0.35", ls=":", marker="$↯$", mec="crimson",
+                              mfc="crimson", ms=10,
+                              label=f"ν_pk jumps > {JUMP_DEX:g} dex between humps (flat SED)"))
+    if n_clipped:
+        handles.append(Line2D([], [], marker="v", color="w", mec="crimson", mfc="0.7", ms=8,
+                              label="beyond the frame (drawn on its edge)"))
     sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
-    fig.colorbar(sm, ax=axes, label=cname, shrink=0.85)
+    cb = fig.colorbar(sm, ax=axes, shrink=0.85)
+    if cname.startswith("log10 "):  # ticks in the distance itself (10, 30, 100 R_s), log scale
+        lo, hi = norm.vmin, norm.vmax
+        nice = [m * 10.0**e for e in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1)
+                for m in (1, 2, 5)]
+        nice = [v for v in nice if lo - 1e-9 <= np.log10(v) <= hi + 1e-9]
+        if len(nice) >= 2:
+            cb.set_ticks(np.log10(nice))
+            cb.set_ticklabels([f"{v:g}" for v in nice])
+        cb.set_label(cname[len("log10 "):] + " (log scale)")
+    else:
+        cb.set_label(cname)
     lab = _frame_label(frame)
     axes[0].set(xlabel=f"log ν_syn,pk [Hz] ({lab})", ylabel="log L_γ (0.1–100 GeV) [erg/s]")
     axes[1].set(xlabel=f"log ν_syn,pk [Hz] ({lab})", ylabel="log Compton dominance")
-    axes[0].legend(loc="lower left", fontsize=8)
-    for ax in axes:
-        ax.autoscale_view()
-    fig.suptitle(f"model tracks ({len(tracks)} tracks, {npts} cells) over Fermi blazars")
+    cat_handles, _ = axes[0].get_legend_handles_labels()
+    axes[0].legend(handles=cat_handles, loc="upper right", fontsize=8, framealpha=0.8)
+    if handles:
+        axes[1].legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85,
+                       title="model tracks along z_diss", title_fontsize=8)
+    sel_txt = ", ".join(f"{k}={v}" for k, v in (sel or {}).items())
+    fig.suptitle(f"model tracks ({len(tracks)} tracks, {npts} cells"
+                 + (f", selection {sel_txt}" if sel_txt else "") + ") over Fermi blazars")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
