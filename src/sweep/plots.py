@@ -175,6 +175,8 @@ JUMP_DEX = 1.5
 #: out are drawn on the frame edge with an arrow marker, not silently cut
 FRAME_BEYOND_CATALOG_DEX = 3.0
 TRACK_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+BOKEH_MARKERS = ("circle", "square", "triangle", "inverted_triangle", "hex", "plus",
+                 "square_pin", "triangle_pin", "circle_cross", "square_x")
 
 
 def track_segments(x, y):
@@ -363,13 +365,29 @@ def planes_holoviews(obs, catalog=None, sel=None, frame: str = "rest", highlight
             layers.append(rasterize(hv.Points(d, [xdim, ydim])).opts(cmap="viridis",
                                                                     cnorm="log"))
         else:
-            paths = [hv.Path({"x": g["log_nu_pk"].to_numpy(), "y": g[key].to_numpy()},
-                             ["x", "y"]) for _, g in d.groupby("track", sort=False) if len(g) > 1]
-            if paths:
-                layers.append(hv.Overlay(paths).opts(hv.opts.Path(color="lightsteelblue",
-                                                                   line_width=1)))
-            layers.append(hv.Points(d, [xdim, ydim], [zdim, "track"], label="model").opts(
-                color="log_z", cmap="viridis", colorbar=True, size=6, tools=["hover"]))
+            yk = "L" if key == "log_L_gamma" else "cd"
+            cont, jumps = [], []
+            for t in tracks:
+                c_, j_ = track_segments(t["x"], t[yk])
+                cont += [[(t["x"][i], t[yk][i]), (t["x"][j], t[yk][j])] for i, j in c_]
+                jumps += [[(t["x"][i], t[yk][i]), (t["x"][j], t[yk][j])] for i, j in j_]
+            if cont:  # gaps (cells not done) break a track
+                layers.append(hv.Path(cont, [xdim, ydim]).opts(color="lightsteelblue",
+                                                               line_width=1.5))
+            if jumps:  # the peak pick jumps between humps: dotted, its own legend entry
+                layers.append(hv.Path(jumps, [xdim, ydim],
+                                      label=f"ν_pk jump > {JUMP_DEX:g} dex (flat SED)").opts(
+                    color="crimson", line_dash="dotted", line_width=1.2))
+            own = len(tracks) <= len(BOKEH_MARKERS)
+            groups = ([(t["legend"], d[d["track"] == t["label"]]) for t in tracks] if own
+                      else [("model", d)])
+            for k, (name, g) in enumerate(groups):
+                layers.append(hv.Points(g, [xdim, ydim], [zdim, "track"], label=name).opts(
+                    color="log_z", cmap="viridis", colorbar=(k == 0), size=7,
+                    marker=BOKEH_MARKERS[k % len(BOKEH_MARKERS)], line_color="black",
+                    line_width=0.3, tools=["hover"],
+                    clim=(float(df["log_z"].min()), float(df["log_z"].max()))
+                    if len(df) else (0, 1)))
         if catalog is not None:
             txs = _txs_point(catalog, frame)
             if txs:
@@ -385,8 +403,9 @@ def planes_holoviews(obs, catalog=None, sel=None, frame: str = "rest", highlight
 
         if len(layers) == 1:  # keep it an Overlay so the options below apply
             layers.append(hv.Scatter([], xdim, ydim))
+        # legend outside the frame: it never hides the selected cell or catalogue points
         panels.append(functools.reduce(operator.mul, layers).opts(hv.opts.Overlay(
-            width=560, height=420, legend_position="bottom_left", show_grid=True)))
+            width=700, height=420, legend_position="right", show_grid=True)))
     return (panels[0] + panels[1]).opts(shared_axes=False).cols(2)
 
 
