@@ -35,6 +35,7 @@ def test_hvplot_recipe_runs_offline_html(tmp_path):
     assert len(html) > 500_000  # bokeh's JS is inside
     assert not re.search(r"<script[^>]+src=\"https?://", html), "HTML loads scripts from the web"
     assert "z_diss" in html and "frequency" in html
+    assert "sigma0 = 30" in html  # the selection is applied (no sigma0 slider)
 
 
 def test_cube_long_names_are_short_axis_labels():
