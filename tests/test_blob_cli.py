@@ -127,6 +127,8 @@ def test_hadronic_blob_json_netcdf_and_plot(tmp_path):
     for k in ("log_gamma_p", "log_n_p", "log_e_nu", "log_eLe_nu", "log_eLe_nu_mu", "log_eLe_nu_e_bar"):
         assert len(d[k]) > 20, k
     assert d["converged"] and abs(d["energy_balance"] - 1) < 1e-3
+    # escaping photopion neutrons (issue 9): in the energy bookkeeping and reported on their own
+    assert d["L_neutron"] > 0 and d["L_neutron"] == d["energy"]["neutrons"]
     tot = np.zeros(len(d["log_e_nu"]))
     for fl in ("nu_e", "nu_e_bar", "nu_mu", "nu_mu_bar"):
         tot += np.interp(d["log_e_nu"], d[f"log_e_{fl}"], 10 ** np.array(d[f"log_eLe_{fl}"]), left=0, right=0)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from sweep.hadronic_validation import figures, load_reference, athena_test4_blob
+from sweep.hadronic_validation import (athena_test4_blob, figures, load_reference, neutrino_normalisation,
+                                       sophia_secondaries_fold)
 from sweep.model import constants as const
 from sweep.model import hadronic as H
 from sweep.model.kinetics import Blob, ExternalField, solve
@@ -62,20 +63,28 @@ def test_power_lost_equals_power_in_secondaries(dense):
     _, ss = dense
     hp = ss.extra["hadronic_power"]
     assert hp["bh_pairs"] / hp["bethe_heitler"] == pytest.approx(1.0, abs=0.02)
-    sec = hp["pg_pairs"] + hp["pg_photons"] + hp["pg_neutrinos"]
+    sec = hp["pg_pairs"] + hp["pg_photons"] + hp["pg_neutrinos"] + hp["pg_neutrons"]
     assert sec / hp["photopion"] == pytest.approx(1.0, abs=0.02)
+    assert hp["pg_neutrons"] > 0.1 * hp["photopion"]  # SOPHIA: p → n in ~1/3–1/2 of interactions
     # the proton equation itself is flux-conservative: in = escape + every loss, to round-off
     out = hp["escaping"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
     assert out / hp["injected"] == pytest.approx(1.0, abs=1e-10)
 
 
 def _direct_pgamma_rate(gamma):
-    """t_pγ⁻¹ = (c/2γ²) ∫ dE n(E)/E² ∫_{ε̄_th}^{2γE} dε̄ ε̄ σκ(ε̄) on the grey body (model.md §4):
-    inner integral by a fine trapezoid table of ε̄σκ (photopion.sigma_kappa, the solver's
-    σ and κ), outer by scipy quad over ln E. Independent of the solver's grids and binning."""
+    """t_pγ⁻¹ = (c/2γ²) ∫ dE n(E)/E² ∫_{ε̄_th}^{2γE} dε̄ ε̄ σ(ε̄) f(ε̄) on the grey body (model.md
+    §4) with the default ``sophia`` model's σ (SOPHIA's, from the table's fine grid) and f = the
+    energy fraction the protons lose per interaction (1 − x_p, all of it when the nucleon is a
+    neutron; per table bin): inner integral by a fine trapezoid table, outer by scipy quad over
+    ln E. Independent of the solver's grids and binning."""
+    from sweep.model.processes import sophia_table as stab
+
+    tab = stab.load_table()
     gev = 1e9 * const.eV
-    eb = np.logspace(np.log10(0.150), 5.0, 20001)
-    f = np.array([e * pg.sigma_kappa(e) for e in eb])
+    eb = np.logspace(np.log10(0.1517), 5.0, 20001)
+    b = np.clip(np.searchsorted(tab.eps_edges_gev, eb, side="right") - 1, 0, tab.kappa.size - 1)
+    sig = np.interp(np.log(eb), np.log(tab.eps_sigma_gev), tab.sigma_ub) * 1e-30
+    f = eb * sig * stab.loss_fraction(tab)[b]
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(eb))])  # GeV² cm²
     kt = const.k_B * T_BB
     dil = U_BB / (const.a_rad * T_BB**4)
@@ -121,7 +130,7 @@ def test_energy_balance_test4(test4):
     assert ss.energy_balance == pytest.approx(1.0, abs=1e-6)
     e, hp = ss.energy, ss.extra["hadronic_power"]
     rad_out = e["escaping_photons"] + e["escaping_pairs"] + e["ssa_absorbed"] + e["neutrinos"] \
-        + e.get("proton_ssa_absorbed", 0.0)
+        + e.get("proton_ssa_absorbed", 0.0) + e.get("neutrons", 0.0)
     rad_in = e["injected"] + hp["synchrotron"] + hp["bethe_heitler"] + hp["photopion"]
     assert rad_out / rad_in == pytest.approx(1.0, abs=1e-3)
 
@@ -165,7 +174,8 @@ def test_frozen_row_injection_equals_reference_sum(test4):
     for name, tab_name, dy in (("photons", "photons", ctx.dx), ("pairs", "pairs", k.pairs.dy),
                                ("nu_mu", "nu_mu", k.neutrinos.dy)):
         t = hs.pg["tabs"][tab_name]
-        mine = H._pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, hs.pg["h_f"], t.m_lo, t.ny) / dy
+        mine = H._pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, hs.pg["h_f"], t.m_lo, t.ny,
+                            t.m_start, t.m_stop) / dy
         np.testing.assert_allclose(mine, ref[name], rtol=1e-10, atol=1e-10 * ref[name].max())
     assert hs.pg["h_f"] < k.K.size  # the factorisation is actually used
 
@@ -182,7 +192,8 @@ def test_grids_for_equals_rebuild():
 def test_athena_test4_regression(test4):
     """ATHEνA Test 4 at 20 ppd: the figures this implementation reaches (docs/hadronic-solver.md),
     as a regression guard: photons median ≤ 0.055 dex (> 1e-3 of peak, 1e8–1e26 Hz), max ≤ 0.20
-    dex (> 1e-2 of peak); all-flavour neutrinos median ≤ 0.26 dex (> 1e-2 of peak). Measured:
+    dex (> 1e-2 of peak); all-flavour neutrinos median ≤ 0.26 dex (> 1e-2 of peak). Measured with
+    the SOPHIA-table default (issue 9): 0.044 / 0.180 / 0.162; with the legacy σκ model:
     0.048 / 0.173 / 0.252, the same at 10 and 30 ppd (0.045 / 0.182 / 0.237 before
     ``proton_sweep`` resolved the exponential cut-off, 0.046 / 0.174 / 0.232 before the KA08
     e⁻/ν̄_e x'_− = x_−/2 correction). The issue's targets (0.03 / 0.10 / 0.05) are NOT met: see the xfail
@@ -394,3 +405,37 @@ def test_example_yaml_is_the_python_test4():
     np.testing.assert_array_equal(a.nuLnu, b.nuLnu)
     np.testing.assert_array_equal(a.extra["neutrinos"]["ELE"]["all"], b.extra["neutrinos"]["ELE"]["all"])
 
+
+
+def test_test4_athena_sophia_figures(test4):
+    """Issue 9 targets vs ATHEνA Test 4 with the default SOPHIA-table photopion: photons median
+    ≤ 0.05 dex and max ≤ 0.20 dex (windows of ``figures``); neutrinos: ATHEνA's are a common
+    factor below SOPHIA's (its pγ rate normalisation; audit: ≈ 0.69), so the one factor that best
+    aligns them must be 0.6–0.7 and the median after it ≤ 0.05 dex (shape agrees).  Measured at
+    20 ppd: 0.044 / 0.18 dex; factor 0.644, median after 0.038 dex."""
+    _, fig = test4
+    assert fig["photons_median"] <= 0.05
+    assert fig["photons_max"] <= 0.20
+    f, med = neutrino_normalisation(fig, load_reference()[1])
+    assert 0.6 <= f <= 0.7
+    assert med <= 0.05
+
+
+def test_test4_neutrinos_vs_sophia_fold(test4):
+    """Independent check of the fold: the solver's all-flavour Test 4 neutrinos against the SOPHIA
+    table folded directly with the run's own protons and photons (``sophia_secondaries_fold``: no
+    face lattice, photon-bin sub-samples, ξ rebinning or frozen rows), median |Δ| ≤ 0.03 dex over
+    the top 2 dex (measured 0.014 dex, max 0.05 dex in the exponential proton cut-off, where the
+    fold interpolates the proton cells and the solver uses face counts) and the total ν power
+    within 2 % (measured 0.2 %)."""
+    ss, _ = test4
+    E, y = sophia_secondaries_fold(ss, 1e16)
+    neut = ss.extra["neutrinos"]
+    le = np.log10(np.asarray(neut["energy_ev"]) * const.eV / const.m_e_c2)
+    ys = np.asarray(neut["ELE"]["all"])
+    p = ys > 0
+    top = y > y.max() * 1e-2
+    d = np.interp(np.log10(E[top]), le[p], np.log10(ys[p])) - np.log10(y[top])
+    assert np.median(np.abs(d)) <= 0.03
+    p_fold = np.sum(y) * np.log(10) / 40
+    assert ss.extra["hadronic_power"]["pg_neutrinos"] == pytest.approx(p_fold, rel=0.02)

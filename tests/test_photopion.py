@@ -23,7 +23,9 @@ def grids():
 
 @pytest.fixture(scope="module")
 def kern(grids):
-    return pp.build_photopion_kernels(*grids)
+    """The legacy σκ model (the tests below pin its physics; the SOPHIA default is tested in
+    tests/test_sophia_table.py)."""
+    return pp.build_photopion_kernels(*grids, loss_model="sigma_kappa")
 
 
 def test_cross_section_landmarks():

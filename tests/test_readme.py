@@ -43,7 +43,7 @@ def test_hvplot_recipe_runs_offline_html(tmp_path):
 
 def test_cube_long_names_are_short_axis_labels():
     """hvplot labels an axis "long_name [units]"; a long long_name pushes the units off."""
-    from sweep import store
+    from sweep.store import layout as store
 
     names = [ln for _, _, ln in store.SPECTRA.values()]
     names += [ln for _, ln in store.SPECTRAL_COORDS.values()]

@@ -56,3 +56,19 @@ def test_smoke_cube_chain(tmp_path):
     app = build_app(out)
     assert len(app.select(__import__("panel").widgets.Select)) == len(
         [d for d in cube.nuLnu_obs.dims if d != "frequency"])
+    # the seeds' view on the real cube (docs/products.md §3): every done cell with neutrinos gets
+    # a dominant pγ target above the photopion threshold η₀ = 2m_π/m_p + m_π²/m_p² ≈ 0.313
+    # (η = 4 E'_γ E'_p/(m_p c²)²; below it the kernel is zero) and in the Δ/multipion range
+    # (η < 1e3); L_ν(>100 TeV) never exceeds the all-flavour total.
+    assert "done cells" in sweep("plot", "neutrinos", str(out), "--out", str(tmp_path / "nu.png"))
+    from sweep import seeds
+    from sweep.model import constants as const
+
+    df = seeds.seeds_table(out, z_source=1.0)
+    assert len(df) == int(done.sum())
+    has = np.isfinite(df["E_target_comoving"].to_numpy(float))
+    assert has.sum() >= len(df) - 2
+    eta = (4 * df["E_target_comoving"] * df["E_p_parent_comoving"] * const.eV**2
+           / const.m_p_c2**2).to_numpy(float)[has]
+    assert ((eta > 0.313) & (eta < 1e3)).all(), eta
+    assert (df["L_nu_100TeV"] <= df["L_nu_all"] * (1 + 1e-9)).all()

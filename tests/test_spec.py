@@ -164,3 +164,99 @@ def test_cli_bad_spec_exit_2_no_traceback_nothing_written(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and "--cluster" in r.stderr and "allowed: local, slurm" in r.stderr
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 12: hostile or mistaken specs
+# ---------------------------------------------------------------------------------------------
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + f"\naxes: {{sigma0: {{values: *l{levels - 1}}}, z_diss: {{values: [30]}}}}\n"
+
+
+def test_yaml_alias_bomb_is_refused_at_once():
+    """Audit: a ~800-byte alias bomb took 40 s and 3 GB to be refused. The alias-expanded size
+    is checked on the node graph before any value is built. Bound: 2 s on a loaded 2-core box
+    (the check itself takes ~10 ms)."""
+    import time
+
+    text = _alias_bomb(9)
+    assert len(text) < 800
+    t0 = time.perf_counter()
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    assert time.perf_counter() - t0 < 2.0
+    assert "alias" in e.value.errors[0] and len(str(e.value)) < 300
+    # many alias uses are refused too, even when they expand to little
+    many = "x: &x 1\nl: [" + ", ".join(["*x"] * 150) + "]\n"
+    with pytest.raises(SpecError, match="alias uses"):
+        parse_spec(many)
+    with pytest.raises(SpecError, match="recursive alias"):
+        parse_spec("a: &a [*a]\n")
+    # one honest alias is fine
+    ok = GOOD.replace("sigma0: {values: [10, 30]}", "sigma0: &s {values: [10, 30]}")
+    assert parse_spec(ok).spec.axes["sigma0"].values == [10, 30]
+
+
+def test_spec_size_limit_and_bounded_error_messages(tmp_path):
+    from sweep.spec import MAX_SPEC_BYTES
+
+    big = GOOD + "#" + "x" * MAX_SPEC_BYTES + "\n"
+    with pytest.raises(SpecError, match="at most"):
+        parse_spec(big)
+    p = tmp_path / "big.yaml"
+    p.write_text(big)
+    with pytest.raises(SpecError, match="bytes; allowed: at most"):
+        load_spec(p)
+    # an error about a long list never prints the whole list
+    long = GOOD.replace("sigma0: {values: [10, 30]}", "sigma0: {values: [" + ", ".join(["10"] * 5000) + "]}")
+    with pytest.raises(SpecError) as e:
+        parse_spec(long)
+    assert max(len(x) for x in e.value.errors) < 300, e.value.errors
+
+
+def test_duplicate_keys_are_an_error_naming_key_and_line():
+    """Audit: a second ``fixed:`` block silently replaced the first."""
+    text = GOOD + "fixed: {eps_jet: 0.2}\n"
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith("fixed: {mass"))
+    assert e.value.errors == [f"(yaml) line {len(text.splitlines())}, column 1: duplicate key 'fixed' "
+                              f"(first given on line {line}); allowed: each key once"]
+    with pytest.raises(SpecError, match="duplicate key 'num'"):
+        parse_spec(GOOD.replace("num: 3}}", "num: 3, num: 4}}", 1))
+
+
+@pytest.mark.parametrize("slurm,field", [
+    ('{queue: "debug\\n#SBATCH --account=victim"}', "cluster.slurm.queue"),
+    ('{account: "proj\\nrm -rf ~"}', "cluster.slurm.account"),
+    ('{account: "a b"}', "cluster.slurm.account"),
+    ('{job_extra_directives: ["--qos=low\\necho pwned"]}', "cluster.slurm.job_extra_directives"),
+    ('{job_extra_directives: ["echo pwned"]}', "cluster.slurm.job_extra_directives"),
+    ('{walltime: "01:00:00\\necho pwned"}', "cluster.slurm.walltime"),
+    ('{log_directory: "logs\\u0000x"}', "cluster.slurm.log_directory"),
+])
+def test_slurm_fields_cannot_inject_job_script_lines(slurm, field):
+    """Audit: queue/account/directives/walltime went into the job script unvalidated."""
+    text = "axes: {sigma0: {values: [10]}, z_diss: {values: [30]}}\ncluster: {slurm: %s}\n" % slurm
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    assert e.value.errors[0].startswith(field + ":"), e.value.errors
+    good = ('{queue: "short,long", account: proj-1.x, walltime: "1-00:00:00", '
+            'job_extra_directives: ["--qos=low", "-C cpu", "--exclusive"]}')
+    parse_spec(text.replace(slurm, good))
+
+
+def test_grid_size_counted_with_python_ints_and_limited():
+    """Audit: a 1e20-cell spec overflowed int64 (and hung plan); 1e8 cells went through silently."""
+    huge = ("axes:\n" + "".join(f"  {a}: {{linspace: {{start: 1, stop: 10, num: 100000}}}}\n"
+                                 for a in ("sigma0", "theta_obs", "eta_acc"))
+            + "  z_diss: {logspace: {start: 10, stop: 1000, num: 100000}}\n")
+    loaded = parse_spec(huge)
+    assert loaded.spec.n_cells() == 10**20 and isinstance(loaded.spec.n_cells(), int)
+    assert loaded.spec.limits.max_cells == 10**7
+    assert parse_spec(huge + "limits: {max_cells: 1000000000000000000000}\n").spec.limits.max_cells == 10**21
+    with pytest.raises(SpecError, match="limits.max_cells"):
+        parse_spec(huge + "limits: {max_cells: 0}\n")

@@ -256,14 +256,17 @@ def _log_pairs(x, y) -> tuple[list, list]:
 
 
 def hadronic_summary(res) -> dict:
-    """Protons and neutrinos of a leptohadronic run (comoving), for ``--json``: log_gamma_p,
-    log_n_p, log_e_nu [eV], log_eLe_nu [erg/s, all flavours] and log_eLe_<flavour> per flavour
+    """Protons and neutrinos of a leptohadronic run (comoving), for ``--json``: L_neutron (power
+    leaving the blob in photopion neutrons [erg/s]), log_gamma_p, log_n_p, log_e_nu [eV], log_eLe_nu [erg/s, all flavours] and log_eLe_<flavour> per flavour
     (on the same log_e_nu abscissa; -inf-free: zero bins are left out of each pair of arrays,
     so per-flavour arrays come with their own log_e_<flavour> abscissae)."""
     out = {}
     prot = res.extra.get("protons")
     if prot is not None:
         out["log_gamma_p"], out["log_n_p"] = _log_pairs(prot["gamma"], prot["n"])
+    hp = res.extra.get("hadronic_power")
+    if hp is not None:  # comoving escaping neutron (+ other baryon) luminosity of photopion [erg/s]
+        out["L_neutron"] = float(hp.get("pg_neutrons", 0.0))
     neut = res.extra.get("neutrinos")
     if neut is not None:
         e = neut["energy_ev"]
@@ -383,6 +386,16 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
             ref = np.loadtxt(_resolve(cfg.reference.neutrinos, base))
             ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1], "x", color="C3", ms=3,
                       label="reference neutrinos")
+            if cfg.reference.photons:  # the comparison figures of docs/hadronic.md §7
+                from sweep.hadronic_validation import figures, neutrino_normalisation
+
+                f = figures(res, np.loadtxt(_resolve(cfg.reference.photons, base)), ref)
+                fac, med = neutrino_normalisation(f, ref)
+                ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1] / fac, "+", color="C4",
+                          ms=3, label=f"reference neutrinos / {fac:.3f} (best factor)")
+                ax.text(0.98, 0.97, f"photons: median {f['photons_median']:.3f}, max {f['photons_max']:.3f} dex\n"
+                        f"ν: median {f['neutrinos_median']:.3f} dex; ×{1 / fac:.3f} → median {med:.3f} dex",
+                        transform=ax.transAxes, fontsize=7, va="top", ha="right")
     top = res.nuLnu[pos].max() if pos.any() else 1.0
     ax.set_ylim(top * 1e-6, top * 5)
     ax.set_xlabel("ν [Hz]")

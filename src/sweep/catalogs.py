@@ -35,26 +35,22 @@ TXS_0506 = "4FGL J0509.4+0542"
 
 
 def catalog_dir(path=None) -> Path:
-    """Argument, else env ``SWEEP_CATALOG_DIR``, else ``../shared/data/fermi`` from the repo root."""
+    """Argument, else env ``SWEEP_CATALOG_DIR``, else the packaged ``sweep/data/fermi``."""
     if path is not None:
         return Path(path)
     env = os.environ.get("SWEEP_CATALOG_DIR")
     if env:
         return Path(env)
-    from sweep.reduce import default_data_dir
+    from sweep.datasets import data_root
 
-    return default_data_dir("fermi")
+    return data_root() / "fermi"
 
 
 def _file(key: str, directory) -> Path:
-    d = catalog_dir(directory)
-    p = d / FILES[key]
-    if not p.is_file():
-        raise FileNotFoundError(
-            f"{key.upper()} catalogue file '{FILES[key]}' not found: looked for {p} "
-            f"(catalogue directory {d}; set it with --catalog-dir, the env var SWEEP_CATALOG_DIR "
-            "or the catalog_dir argument)")
-    return p
+    """Catalogue file: from ``directory`` / SWEEP_CATALOG_DIR when given, else packaged."""
+    from sweep.datasets import fermi_file
+
+    return fermi_file(key, directory)
 
 
 def _cosmo(cosmology):
@@ -116,12 +112,14 @@ def lp_peak_nufnu(energy_flux, alpha, beta, pivot_mev, e_lo_mev=100.0, e_hi_mev=
     return f * np.exp(ln_pk) / norm, e0 * np.exp(t_use), ~inside
 
 
-def load_4lac(catalog_dir_=None, cosmology=None):
-    """4LAC-DR2 high-latitude table with the plane quantities (see module docstring)."""
+def load_4lac(catalog_dir_=None, cosmology=None, path=None, label="4LAC-DR2"):
+    """4LAC-DR2 high-latitude table with the plane quantities (see module docstring).
+
+    ``path``: another file in the 4LAC format (e.g. a fetched 4LAC-DR3), labelled ``label``."""
     import pandas as pd
     from astropy.table import Table
 
-    t = Table.read(_file("4lac", catalog_dir_), hdu=1)
+    t = Table.read(path if path is not None else _file("4lac", catalog_dir_), hdu=1)
 
     def col(name):
         return np.asarray(t[name]).astype(float) if name in t.colnames else np.full(len(t), np.nan)
@@ -140,7 +138,7 @@ def load_4lac(catalog_dir_=None, cosmology=None):
     df = pd.DataFrame({
         "name": [str(s).strip() for s in t["Source_Name"]],
         "assoc": [str(s).strip() for s in t["ASSOC1"]],
-        "catalog": "4LAC-DR2",
+        "catalog": label,
         "cls": [_class(c) for c in t["CLASS"]],
         "sed_class": [str(s).strip() for s in t["SED_class"]],
         "z": z, "ra": col("RAJ2000"), "dec": col("DEJ2000"),
@@ -200,14 +198,31 @@ def load_3lac(catalog_dir_=None, cosmology=None):
     return df
 
 
+def catalog_choices() -> set[str]:
+    """Names accepted by ``load_catalog``: the packaged 4lac/3lac and fetched 4LAC-format releases."""
+    from sweep import datasets
+
+    fetched = {k for k, v in datasets.fetched().items() if v.get("format") == "4lac"}
+    return {"4lac", "3lac"} | fetched
+
+
 def load_catalog(name: str = "4lac", catalog_dir=None, cosmology=None):
-    """``name`` in {"4lac", "3lac"} (case-insensitive)."""
-    key = str(name).lower().replace("-", "").replace("dr2", "")
+    """``name`` in {"4lac", "3lac"} (case-insensitive; packaged or ``catalog_dir``), or a fetched
+    4LAC-format release such as "4lac-dr3" (``sweep data fetch``; re-verified by SHA-256)."""
+    from sweep import datasets
+
+    low = str(name).lower()
+    rec = datasets.fetched().get(low)
+    if rec is not None and rec.get("format") == "4lac":
+        label = datasets.releases().get(low, {}).get("catalog_label", low.upper())
+        return load_4lac(cosmology=cosmology, path=datasets.fetched_path(low), label=label)
+    key = low.replace("-", "").replace("dr2", "")
     if key == "4lac":
         return load_4lac(catalog_dir, cosmology)
     if key == "3lac":
         return load_3lac(catalog_dir, cosmology)
-    raise ValueError(f"catalog must be '4lac' or '3lac', got {name!r}")
+    raise ValueError(f"catalog must be one of {sorted(catalog_choices())}, got {name!r} "
+                     "(newer releases: `sweep data fetch NAME`)")
 
 
 def _squash(s: str) -> str:

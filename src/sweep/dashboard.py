@@ -10,9 +10,14 @@
 * a text panel with the observables of the selected cell;
 * the source placement (redshift, declination) that the observer-frame fluxes and the IceCube
   rate assume, stated in the page header, with inputs to change it (observables recomputed for
-  the new placement and cached).
+  the new placement and cached);
+* a second tab, "neutrinos vs hard X-rays": the seeds' view of ``sweep plot neutrinos``
+  (:mod:`sweep.seeds`) over all cells, selected cell highlighted.
 
 Legends sit outside the frames, so they never hide the selected cell or catalogue points.
+
+Log axes start at an explicit lower bound, 10⁻⁶ of the largest value shown
+(:mod:`sweep.logscale`; zeros in the cube are "no emission", docs/cube.md).
 
 ``sweep explore CUBE`` and ``panel serve dashboards/explore.py --args CUBE`` both serve it.
 """
@@ -32,7 +37,7 @@ DEC_CSS = "sweep-dec"
 #: the neutrino–X-ray panel shows this many dex below its brightest cell; cells further down
 #: (e.g. no photopion target: 10 dex below) are drawn on the floor as ▼, not by stretching the
 #: axis until the rest is one blob
-NUX_RANGE_DEX = 6.0
+NUX_RANGE_DEX = 6.0  # = -log10(sweep.logscale.DYNAMIC_RANGE), the figures' common floor
 
 
 def _fmt(v) -> str:
@@ -139,7 +144,9 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
                 layers.append(hv.Curve((e[okn], yn[okn]), xd, yd, label="ν all flavours").opts(
                     color="crimson", line_dash="dashed", line_width=2))
                 top = max(top, yn[okn].max())
-        ylim = (top * 1e-6, top * 5) if top > 0 else (1e38, 1e48)
+        from sweep.logscale import DYNAMIC_RANGE
+
+        ylim = (top * DYNAMIC_RANGE, top * 5) if top > 0 else (1e38, 1e48)
         title = "SED of the selected cell" + ("" if top > 0 else " (no spectrum: see status)")
         return hv.Overlay(layers).opts(logx=True, logy=True, width=720, height=380, ylim=ylim,
                                        title=title, xlabel=xd.label, ylabel=yd.label,
@@ -233,7 +240,41 @@ def build_app(cube_path, catalog="4lac", catalog_dir=None, obs=None):
                          "### neutrinos vs X-rays", band, nu_y,
                          pn.bind(info_view, z_w, dec_w, **widgets), width=350)
     header = pn.bind(header_view, z_w, dec_w)
-    return pn.Column(header, pn.Row(controls, pn.Column(sed_pane, nux_pane)), planes_pane)
+    main = pn.Column(header, pn.Row(controls, pn.Column(sed_pane, nux_pane)), planes_pane)
+    seeds_tab = _seeds_tab(cube_path, obs, widgets, axes)
+    if seeds_tab is None:
+        return main
+    return pn.Tabs(("cells and planes", main), ("neutrinos vs hard X-rays", seeds_tab),
+                   dynamic=True)
+
+
+def _seeds_tab(cube_path, obs, widgets, axes):
+    """The seeds' view (sweep.seeds) at the observables' z_source/dec, selected cell highlighted;
+    None for a cube without neutrino spectra."""
+    import panel as pn
+
+    from sweep import seeds
+
+    if "L_nu_100TeV" not in obs:
+        return None
+    z = float(obs.attrs.get("z_source", 1.0))
+    dec = float(obs.attrs.get("dec_deg", 0.0))
+    df = seeds.seeds_table(cube_path, z_source=z, dec_deg=dec)
+
+    def view(**kw):
+        hit = df
+        for d in axes:
+            hit = hit[hit[d] == obs[d].values[int(kw[d])]]
+        high = hit.iloc[0].to_dict() if len(hit) else None
+        return seeds.seeds_holoviews(df, highlight=high, width=380, height=300)
+
+    note = pn.pane.Markdown(
+        f"Neutrinos above 100 TeV and IceCube tracks (source at z={z:g}, dec={dec:g}°) against "
+        "the rest-frame ART-XC and BAT luminosities, coloured by log dissipation distance; right: "
+        "the photon energy dominating the pγ rate of the protons making the neutrino peak against "
+        "paper 001's E_γ ≈ 8.5 keV (δ/10)²(2/(1+z))²(E_ν/200 TeV)⁻¹ (docs/reducer.md).",
+        width=1200)
+    return pn.Column(note, pn.pane.HoloViews(pn.bind(view, **widgets), width=1250, height=680))
 
 
 def app_from_args(argv):
@@ -274,9 +315,25 @@ def choose_port(port: int | None, host: str = "127.0.0.1") -> int:
     return port
 
 
+def websocket_origins(port: int, allow_origin: list[str] | tuple = ()) -> list[str]:
+    """The websocket origins the server accepts: the host/port it serves (127.0.0.1 and
+    localhost, which an ``ssh -L`` tunnel also presents) plus each explicit ``--allow-origin``."""
+    return [f"127.0.0.1:{port}", f"localhost:{port}"] + [o for o in allow_origin if o]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def serve(cube_path, port: int | None = None, show: bool = True, catalog="4lac",
-          catalog_dir=None, threaded: bool = False):
-    """Serve the dashboard with ``panel.serve`` (one app instance per browser session).
+          catalog_dir=None, threaded: bool = False, allow_origin: list[str] | tuple = ()):
+    """Serve the dashboard with ``panel.serve`` (one app instance per browser session), on
+    127.0.0.1 only, accepting websocket connections only from pages served by this server (or
+    an origin given with ``allow_origin``, e.g. behind a proxy).
 
     ``port=None``: 5006, or any free port when 5006 is taken."""
     import panel as pn
@@ -292,7 +349,7 @@ def serve(cube_path, port: int | None = None, show: bool = True, catalog="4lac",
     cat = (catalogs.load_catalog(catalog, catalog_dir)
            if catalog and str(catalog).lower() != "none" else None)
     build_app(cube_path, cat, catalog_dir, obs=obs)
-    port = choose_port(port)
+    port = choose_port(port) or _free_port()  # the origin names the port: choose it now
     return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
                     title=f"sweep explore {cube_path.name}", threaded=threaded,
-                    address="127.0.0.1", websocket_origin="*")
+                    address="127.0.0.1", websocket_origin=websocket_origins(port, allow_origin))

@@ -19,6 +19,7 @@ Fault model:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import time
@@ -30,6 +31,7 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 
 from sweep.model.cell import CellResult, CellStatus, ModelOptions
+from sweep.lock import LockedError, cube_lock  # noqa: F401 - re-exported
 from sweep.spec import Dim, LoadedSpec, SweepSpec
 
 
@@ -166,6 +168,17 @@ class Progress:
 # ----------------------------------------------------------------------------------------------
 # submit (client side)
 # ----------------------------------------------------------------------------------------------
+# exit codes of `sweep submit` (docs/engine.md, "Exit codes")
+EXIT_OK = 0  # every cell done, invalid or not_converged
+EXIT_ERROR = 1  # the cluster could not start, or an unexpected error
+EXIT_USAGE = 2  # bad spec or option, cube of another grid / not a sweep cube, cube locked
+EXIT_FAILED = 3  # the sweep ran; some cells are failed (a task gave up, or the model raised)
+EXIT_STORAGE = 4  # disk full / read-only / permission denied: uncommitted cells stay pending
+EXIT_INCOMPLETE = 5  # the sweep ran but cells are still pending (e.g. damaged status chunks)
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (scancel of the client job, kill)
+
+
 @dataclass
 class SubmitResult:
     path: Path
@@ -181,53 +194,77 @@ class SubmitResult:
     run_s: float = 0.0  # wall time from the first submit to the last result
     report: Optional[Path] = None
     dashboard: Optional[str] = None
+    cube_counts: dict[str, int] = field(default_factory=dict)  # statuses of the whole cube at the end
 
-
-class LockedError(RuntimeError):
-    pass
+    @property
+    def exit_code(self) -> int:
+        """The documented exit code of ``sweep submit`` (docs/engine.md, "Exit codes")."""
+        if self.failed_tasks or self.cube_counts.get("failed", 0):
+            return EXIT_FAILED
+        if self.cube_counts.get("pending", 0):
+            return EXIT_INCOMPLETE
+        return EXIT_OK
 
 
 class ClusterStartError(RuntimeError):
     pass
 
 
+class GridTooLargeError(ValueError):
+    """The grid has more cells than the spec's ``limits.max_cells`` (and no --allow-large)."""
+
+
+class StorageError(RuntimeError):
+    """The cube's file system refused a write (disk full, quota, read-only, permission): the
+    sweep stops; cells not committed stay pending."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (e.g. scancel of the client's job): handled like Ctrl-C."""
+
+
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+
+def storage_error(exc: BaseException) -> Optional[OSError]:
+    """The OSError of a full / read-only / forbidden file system in ``exc`` or its causes."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _storage_message(exc: OSError, path: Path) -> str:
+    why = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+           errno.EROFS: "read-only file system", errno.EIO: "input/output error"}.get(
+        exc.errno, "permission denied")
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return (f"cannot write the cube {path}: {why}{where}; cells not committed stay pending; "
+            "free space / fix permissions and submit again to resume")
+
+
 @contextlib.contextmanager
-def cube_lock(path: Path):
-    """One client per cube: ``<cube>.lock`` holds host and pid; a stale lock (dead pid on this
-    host) is taken over, so kill -9 never blocks a resume."""
-    lock = Path(str(path).rstrip("/") + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    host = socket.gethostname()
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                h, pid = lock.read_text().split()
-                pid = int(pid)
-            except (OSError, ValueError):
-                h, pid = host, -1
-            alive = h != host
-            if h == host and pid > 0:
-                try:
-                    os.kill(pid, 0)
-                    alive = True
-                except ProcessLookupError:
-                    alive = False
-                except PermissionError:
-                    alive = True
-            if alive:
-                raise LockedError(f"{path} is being written by another sweep client ({h} pid {pid}); "
-                                  f"if that is wrong, remove {lock}") from None
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{host} {os.getpid()}\n")
-        break
+def _sigterm_as_interrupt():
+    """While submitting, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main
+    thread, so it takes the Ctrl-C path: the cluster is closed, the history line written."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated("SIGTERM")
+
+    old = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        signal.signal(signal.SIGTERM, old)
 
 
 def report_path(cube: Path) -> Path:
@@ -237,24 +274,88 @@ def report_path(cube: Path) -> Path:
     return cube.parent / f"{stem}.performance.html"
 
 
+def _file_sha256(p: Path) -> Optional[str]:
+    import hashlib
+
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _report_target(cube: Path) -> Path:
+    """Where this submit's report goes: ``report_path`` unless a file is there that this cube's
+    submits did not write (the cube records the name and sha256 of its last report); then the
+    first free ``<stem>.performance-N.html``. An existing file is never overwritten otherwise."""
+    import json
+
+    from sweep import store
+
+    try:
+        mine = json.loads(store.open_group(cube).attrs.get("sweep_report", "{}"))
+    except Exception:  # noqa: BLE001
+        mine = {}
+    base = report_path(cube)
+    candidates = [base] + [base.with_name(base.name.replace(".performance.html", f".performance-{i}.html"))
+                           for i in range(2, 1000)]
+    for p in candidates:
+        if not p.exists() and not p.is_symlink():
+            return p
+        if not p.is_symlink() and mine.get("name") == p.name and _file_sha256(p) == mine.get("sha256"):
+            return p
+    raise StorageError(f"no free name for the performance report beside {cube}")
+
+
+def _record_report(cube: Path, report: Path) -> None:
+    import json
+
+    from sweep import store
+
+    with contextlib.suppress(Exception):
+        store.open_group(cube, mode="r+").attrs["sweep_report"] = json.dumps(
+            {"name": report.name, "sha256": _file_sha256(report)})
+
+
 def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str | Path] = None,
            retry_failed: bool = False, append: bool = False,
            cell_fn: Optional[Callable | str] = None, console=None, progress: bool = True,
-           performance_report: bool = True, client=None) -> SubmitResult:
+           performance_report: bool = True, client=None, allow_large: bool = False) -> SubmitResult:
     """Run (or resume, or extend) the sweep of a validated spec. ``cluster``: 'local', 'slurm',
     'address' or a scheduler URL (default: the spec's ``cluster.default``); ``client``: use this
-    already connected Dask client instead (tests, notebooks)."""
+    already connected Dask client instead (tests, notebooks).
+
+    Raises LockedError / CubeError (cube in use, not ours, other grid), ClusterStartError,
+    StorageError (disk full / read-only: cells not committed stay pending), Terminated /
+    KeyboardInterrupt (SIGTERM / SIGINT, after closing the cluster and writing the history)."""
     from rich.console import Console
 
+    console = console or Console(stderr=False)
+    path = Path(out or loaded.spec.output.path)
+    n, limit = loaded.spec.n_cells(), loaded.spec.limits.max_cells
+    if n > limit and not allow_large:
+        raise GridTooLargeError(
+            f"the grid has {n:.3g} cells ({n} exactly), above limits.max_cells = {limit}; check the "
+            "spec (sweep plan shows core-hours and disk), raise limits.max_cells, or pass --allow-large")
+    try:
+        with _sigterm_as_interrupt(), cube_lock(path):
+            return _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console,
+                                  progress, performance_report, client)
+    except OSError as exc:
+        err = storage_error(exc)
+        if err is None:
+            raise
+        raise StorageError(_storage_message(err, path)) from None
+
+
+def _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console, progress,
+                   performance_report, client) -> SubmitResult:
     from sweep import clusters, store
     from sweep.plan import make_tasks
 
-    console = console or Console(stderr=False)
     spec = loaded.spec
-    path = Path(out or spec.output.path)
     which = cluster or spec.cluster.default
     t_start = time.perf_counter()
-    with cube_lock(path):
+    if True:  # (the body of the cube lock)
         info = store.prepare(path, loaded, append=append)
         status, bad = store.read_status(path, info)
         rerun = [int(CellStatus.PENDING)] + ([int(CellStatus.FAILED)] if retry_failed else [])
@@ -263,6 +364,7 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
         result = SubmitResult(path, int(status.size), tasks=len(tasks))
         n_todo = sum(t.n_cells for t in tasks)
         counts = {s.name.lower(): int((status == int(s)).sum()) for s in CellStatus}
+        result.cube_counts = counts
         console.print(f"cube {path}: {status.size} cells ("
                       + ", ".join(f"{k} {v}" for k, v in counts.items() if v) + ")"
                       + (f"; {len(bad)} unreadable status chunks recomputed" if bad else ""),
@@ -280,6 +382,7 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
         console.print(f"computing {n_todo} cells in {len(tasks)} tasks (one per chunk)", highlight=False)
 
         own_cluster = own_client = None
+        cleanup: list = []
         if client is None:
             try:
                 own_cluster, client, cinfo = clusters.start(spec, which, path)
@@ -287,6 +390,7 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
                 raise ClusterStartError(f"could not start the {which} cluster: "
                                         f"{type(exc).__name__}: {exc}") from exc
             own_client = client
+            cleanup = cinfo.cleanup
             result.dashboard = cinfo.dashboard
             console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
             if cinfo.tunnel:
@@ -295,12 +399,14 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
         else:
             result.dashboard = client.dashboard_link
         try:
-            rp = report_path(path) if performance_report else None
+            rp = _report_target(path) if performance_report else None
             ctx = _perf_report(rp) if rp else contextlib.nullcontext()
             with ctx:
                 _run_tasks(client, tasks, path, spec, info.dims, rerun, cell_fn, result, console,
                            progress)
-            result.report = rp
+            if rp is not None and rp.exists():
+                result.report = rp
+                _record_report(path, rp)
         finally:
             if own_client is not None:
                 with contextlib.suppress(Exception):
@@ -308,8 +414,15 @@ def submit(loaded: LoadedSpec, cluster: Optional[str] = None, out: Optional[str 
             if own_cluster is not None:
                 with contextlib.suppress(Exception):
                     own_cluster.close()
+            for f in cleanup:  # e.g. the private directory of the SLURM TLS certificates
+                with contextlib.suppress(Exception):
+                    f()
             _history(path, result)
-            store.consolidate(path)
+            with contextlib.suppress(OSError):  # a full disk must not hide the real error
+                store.consolidate(path)
+        with contextlib.suppress(Exception):
+            st, _ = store.read_status(path, info)
+            result.cube_counts = {s.name.lower(): int((st == int(s)).sum()) for s in CellStatus}
     result.wall_s = time.perf_counter() - t_start
     c = result.counts
     console.print(f"done in {result.wall_s:.3g} s: computed {result.computed} cells ("
@@ -348,6 +461,10 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
     total = sum(t.n_cells for t in tasks)
     t0 = time.perf_counter()
     stop = _watchdog(client, console)
+    if cell_fn is None:  # the real model: every worker loads kernels and tables before its first task
+        from sweep.warmup import WarmUp, cache_environment, warm_cells
+
+        client.register_plugin(WarmUp(warm_cells(spec), spec.model, cache_environment(spec.cluster)))
     try:
         futures = {}
         for prio, t in enumerate(tasks):
@@ -362,8 +479,20 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
                 try:
                     out = fut.result()
                 except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
+                    err = storage_error(exc)
+                    if err is not None:
+                        # every other write would fail alike: stop, leave the cells pending
+                        client.cancel(list(futures))
+                        raise StorageError(_storage_message(err, path)) from None
                     reason = _reason(exc, spec)
-                    n = store.mark_failed(path, task.region, reason, rerun)
+                    try:
+                        n = store.mark_failed(path, task.region, reason, rerun)
+                    except OSError as exc2:
+                        err = storage_error(exc2)
+                        if err is None:
+                            raise
+                        client.cancel(list(futures))
+                        raise StorageError(_storage_message(err, path)) from None
                     result.failed_tasks.append(f"{task.key}: {reason}")
                     result.counts["failed"] += n
                     result.computed += n

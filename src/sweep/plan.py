@@ -13,12 +13,16 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import numpy as np
 
 from sweep.model.cell import CellStatus
 from sweep.spec import Dim, LoadedSpec, SweepSpec
+
+
+MAX_ENUMERATED_TASKS = 1_000_000  # above this (a new cube), plan does not list tasks one by one
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,12 @@ class Plan:
     bytes_uncompressed: int = 0
     n_files: int = 0  # chunk files of the finished cube
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # above the spec's limits
 
 
 def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Optional[Calibration] = None,
               status: Optional[np.ndarray] = None, rerun: Iterable[int] = (int(CellStatus.PENDING),),
-              overhead_per_task_s: float = 0.05) -> Plan:
+              overhead_per_task_s: float = 0.05, out_dir: Optional[str | Path] = None) -> Plan:
     from sweep.store import layout_nbytes
 
     spec = loaded.spec
@@ -183,12 +188,18 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
     shape = tuple(d.size for d in dims)
     ch = spec.chunk_sizes()
     chunks = tuple(ch[d.name] for d in dims)
-    tasks = make_tasks(shape, chunks, status, rerun)
+    n_cells = math.prod(int(n) for n in shape)  # Python integers: no int64 overflow
+    n_chunks = math.prod(chunk_grid(shape, chunks))
     slots, cores, desc = cluster_slots(spec, which)
-    p = Plan(n_cells=int(np.prod(shape)), n_chunks=int(np.prod(chunk_grid(shape, chunks))), tasks=tasks,
-             cells_to_run=sum(t.n_cells for t in tasks), chunks=ch, dims={d.name: d.size for d in dims},
-             cluster=desc, slots=slots, cores=cores,
+    enumerate_tasks = status is not None or n_chunks <= MAX_ENUMERATED_TASKS
+    tasks = make_tasks(shape, chunks, status, rerun) if enumerate_tasks else []
+    p = Plan(n_cells=n_cells, n_chunks=n_chunks, tasks=tasks,
+             cells_to_run=sum(t.n_cells for t in tasks) if enumerate_tasks else n_cells, chunks=ch,
+             dims={d.name: d.size for d in dims}, cluster=desc, slots=slots, cores=cores,
              bytes_uncompressed=layout_nbytes(dims, spec.model))
+    if not enumerate_tasks:
+        p.notes.append(f"{n_chunks:.3g} tasks: not listed one by one; the wall time assumes every "
+                       "task is a whole chunk")
     from sweep.store import variable_names
 
     p.n_files = p.n_chunks * len(variable_names())
@@ -197,7 +208,12 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
         p.cell_seconds, p.cell_source = t, calibration.source
         p.core_hours = p.cells_to_run * t / 3600.0
         startup = max(0.0, calibration.first_call_s - t)  # kernel loading, once per worker
-        p.wall_seconds = startup + makespan([task.n_cells * t + overhead_per_task_s for task in tasks], slots)
+        if enumerate_tasks:
+            p.wall_seconds = startup + makespan([task.n_cells * t + overhead_per_task_s for task in tasks],
+                                                slots)
+        else:  # whole chunks in rounds of `slots` (an upper bound of the LPT makespan)
+            per_task = math.prod(chunks) * t + overhead_per_task_s
+            p.wall_seconds = startup + -(-n_chunks // max(1, slots)) * per_task
         p.allocated_core_hours = p.wall_seconds * cores / 3600.0
         if calibration.status and calibration.status != "done":
             p.notes.append(f"the calibration cell ended as '{calibration.status}': the figure may "
@@ -211,6 +227,29 @@ def make_plan(loaded: LoadedSpec, which: Optional[str] = None, calibration: Opti
                        "compute are counted" if tasks else "existing cube: nothing left to compute")
     if which == "slurm":
         p.notes.append("wall time excludes the SLURM queue wait; cells are timed on this machine")
+    lim = spec.limits
+    if n_cells > lim.max_cells:
+        p.warnings.append(f"{n_cells:.3g} cells is above limits.max_cells = {lim.max_cells}: "
+                          "sweep submit refuses it without --allow-large")
+    if p.core_hours is not None and p.core_hours > lim.warn_core_hours:
+        p.warnings.append(f"{p.core_hours:.3g} core-hours of model time is above "
+                          f"limits.warn_core_hours = {lim.warn_core_hours:g}")
+    if p.bytes_uncompressed > lim.warn_disk_gib * 2**30:
+        p.warnings.append(f"≈ {_human_bytes(p.bytes_uncompressed)} of output is above "
+                          f"limits.warn_disk_gib = {lim.warn_disk_gib:g}")
+    if out_dir is not None:
+        import shutil
+
+        d = Path(out_dir)
+        while not d.exists() and d != d.parent:
+            d = d.parent
+        try:
+            free = shutil.disk_usage(d).free
+        except OSError:
+            free = None
+        if free is not None and p.bytes_uncompressed > free:
+            p.warnings.append(f"≈ {_human_bytes(p.bytes_uncompressed)} of output but only "
+                              f"{_human_bytes(free)} free on {d}")
     return p
 
 
@@ -236,7 +275,8 @@ def format_plan(p: Plan) -> str:
     lines = [
         "grid: " + " × ".join(f"{k} {v}" for k, v in p.dims.items()) + f" = {p.n_cells} cells",
         "chunks: " + ", ".join(f"{k} {v}" for k, v in p.chunks.items())
-        + f" → {p.n_chunks} chunks; {len(p.tasks)} tasks (one writer per chunk) "
+        + f" → {p.n_chunks} chunks; "
+          f"{len(p.tasks) if p.tasks or not p.cells_to_run else p.n_chunks} tasks (one writer per chunk) "
           f"computing {p.cells_to_run} cells",
         f"cluster: {p.cluster} ({p.slots} cells at a time)",
         f"output: ≈ {_human_bytes(p.bytes_uncompressed)} of data (uncompressed; zstd saves little on "
@@ -252,4 +292,5 @@ def format_plan(p: Plan) -> str:
     else:
         lines.append("time per cell: not estimated (no calibration)")
     lines += [f"note: {n}" for n in p.notes]
+    lines += [f"WARNING: {w}" for w in p.warnings]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sweep.logscale import DYNAMIC_RANGE
 from sweep.reduce import GEV_HZ, KEV_HZ
 
 RASTERIZE_ABOVE = 100_000
@@ -542,7 +543,7 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
             ax.loglog(nu_n[okn], yn[okn], color=col, lw=1.2, ls="--")
             top = max(top, np.nanmax(np.where(okn, yn, 0)))
     if top > 0:
-        ax.set_ylim(top * 1e-6, top * 5)
+        ax.set_ylim(top * DYNAMIC_RANGE, top * 5)  # zeros: docs/cube.md
     if not curves:
         ax.text(0.5, 0.5, "no done cell in this selection", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.4")
@@ -584,7 +585,7 @@ def sed_holoviews(cube, sel=None, max_lines: int = 12, width=700, height=420):
                 layers.append(hv.Curve((nu_n[okn], yn[okn]), xd, yd, label=f"ν {label}").opts(
                     line_dash="dashed"))
                 top = max(top, yn[okn].max())
-    ylim = (top * 1e-6, top * 5) if top > 0 else (1e30, 1e50)
+    ylim = (top * DYNAMIC_RANGE, top * 5) if top > 0 else (1e30, 1e50)
     return hv.Overlay(layers).opts(hv.opts.Curve(logx=True, logy=True, tools=["hover"]),
                                    hv.opts.Overlay(logx=True, logy=True, width=width,
                                                    height=height, ylim=ylim, xlabel=xd.label,

@@ -30,7 +30,6 @@ Hump separation
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -222,30 +221,12 @@ def loglog_bin_integrals(x, y, edges):
 # --------------------------------------------------------------------------------------------
 # IceCube effective area
 # --------------------------------------------------------------------------------------------
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
-def default_data_dir(sub: str) -> Path:
-    """``../shared/data/<sub>`` relative to the repository root (then the cwd)."""
-    for base in (_repo_root().parent, Path.cwd().parent, Path.cwd()):
-        p = base / "shared" / "data" / sub
-        if p.exists():
-            return p
-    return _repo_root().parent / "shared" / "data" / sub
-
-
 def effective_area_path(path=None) -> Path:
-    """Argument, else env ``SWEEP_ICECUBE_AEFF``, else ../shared/data/icecube/IC86_II_effectiveArea.csv."""
-    if path is None:
-        path = os.environ.get("SWEEP_ICECUBE_AEFF") or (
-            default_data_dir("icecube") / "IC86_II_effectiveArea.csv")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"IceCube effective-area file not found: {path} (give it with the argument "
-            "'effective_area', the env var SWEEP_ICECUBE_AEFF or put it in ../shared/data/icecube/)")
-    return path
+    """Argument, else env ``SWEEP_ICECUBE_AEFF``, else the packaged IC86-II table
+    (``sweep.datasets``, dataset ``icecube-ic86-ii``)."""
+    from sweep.datasets import effective_area_file
+
+    return effective_area_file(path)
 
 
 def load_effective_area(path=None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional, Union, get_args, get_origin
@@ -116,11 +117,20 @@ class Output(_Strict):
         return v
 
 
+def _no_control_chars(v: str, where: str = "") -> None:
+    """Values that end up in a job script or a command line: a newline would inject lines."""
+    bad = [c for c in v if ord(c) < 32 or ord(c) == 127]
+    if bad:
+        raise ValueError(f"{where}value {_short_repr(v)} contains the control character "
+                         f"{bad[0]!r}; allowed: a single line without control characters")
+
+
 class LocalSpec(_Strict):
     n_workers: Optional[int] = Field(None, ge=1, le=4096, description="default: all cores")
     threads_per_worker: int = Field(1, ge=1, le=256)
     memory_limit: Optional[str] = Field(None, description="per worker, e.g. '4GiB'; default: auto")
-    dashboard_address: str = ":0"
+    dashboard_address: str = Field("127.0.0.1:0", description="host:port of the dashboard; a bare "
+                                   "':port' binds 127.0.0.1; '0.0.0.0:port' opts out (warned)")
 
 
 class SlurmSpec(_Strict):
@@ -142,6 +152,40 @@ class SlurmSpec(_Strict):
     scheduler_port: int = Field(0, ge=0, le=65535)
     dashboard_port: int = Field(8787, ge=0, le=65535)
 
+    @field_validator("queue", "account", "local_directory", "log_directory", "interface", "python",
+                     "memory", "walltime", mode="before")
+    @classmethod
+    def _no_control(cls, v):
+        if isinstance(v, str):
+            _no_control_chars(v)
+        return v
+
+    @field_validator("queue")
+    @classmethod
+    def _partition(cls, v):
+        # sbatch -p: a comma-separated list of partition names
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*", v):
+            raise ValueError(f"value {v!r} is not a SLURM partition list; allowed: names of letters, "
+                             "digits, _ . + - separated by commas")
+        return v
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, v):
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_.+-]+", v):
+            raise ValueError(f"value {v!r} is not a SLURM account name; allowed: letters, digits, _ . + -")
+        return v
+
+    @field_validator("job_extra_directives")
+    @classmethod
+    def _directives(cls, v: list[str]) -> list[str]:
+        for i, d in enumerate(v):
+            _no_control_chars(d, f"[{i}] ")
+            if not re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]*([ =]\S.*)?", d):
+                raise ValueError(f"[{i}] value {d!r} is not an sbatch option; allowed: '--name=value', "
+                                 "'--flag' or '-X value' (one #SBATCH line each)")
+        return v
+
     @model_validator(mode="after")
     def _procs(self):
         if self.processes is not None and self.processes > self.cores:
@@ -151,13 +195,29 @@ class SlurmSpec(_Strict):
         return self
 
 
+class AddressTLS(_Strict):
+    """Certificate files for connecting to an existing ``tls://`` scheduler."""
+
+    ca_file: str = Field(min_length=1, description="CA certificate (PEM) of the scheduler")
+    cert: str = Field(min_length=1, description="client certificate (PEM)")
+    key: Optional[str] = Field(None, description="client key (PEM); omit when inside cert")
+
+
 class ClusterSpec(_Strict):
     default: Literal["local", "slurm", "address"] = Field(
         "local", description="cluster used when `sweep submit` gets no --cluster")
+    tls: bool = Field(True, description="TLS with temporary certificates for local and slurm "
+                                        "clusters; false is an opt-out (warned about)")
+    address_tls: Optional[AddressTLS] = None
     local: LocalSpec = LocalSpec()
     slurm: Optional[SlurmSpec] = None
     address: Optional[str] = Field(None, pattern=r"^[a-z+]+://\S+$",
                                    description="address of a running Dask scheduler")
+    # caches of the workers (docs/engine.md, "Caches on a cluster"); default: the user's cache dir
+    table_cache_dir: Optional[str] = Field(None, description="on-disk cache of the canonical kernel "
+                                           "tables (SWEEP_TABLE_CACHE); 'off' disables it")
+    numba_cache_dir: Optional[str] = Field(None, description="numba's compiled-kernel cache "
+                                           "(NUMBA_CACHE_DIR); default: numba's own")
 
     @model_validator(mode="after")
     def _default_present(self):
@@ -166,6 +226,15 @@ class ClusterSpec(_Strict):
         if self.default == "address" and self.address is None:
             raise ValueError("default: value 'address' needs cluster.address")
         return self
+
+
+class Limits(_Strict):
+    """Guards against a mistaken spec (a stray zero in ``num``): ``sweep submit`` refuses a grid
+    above ``max_cells`` unless ``--allow-large``; ``sweep plan`` warns above the others."""
+
+    max_cells: int = Field(10_000_000, ge=1, description="cells above which submit needs --allow-large")
+    warn_core_hours: float = Field(10_000.0, gt=0, description="plan warns above this model time")
+    warn_disk_gib: float = Field(1024.0, gt=0, description="plan warns above this output size")
 
 
 class SweepSpec(_Strict):
@@ -181,6 +250,7 @@ class SweepSpec(_Strict):
     cluster: ClusterSpec = ClusterSpec()
     retries: int = Field(3, ge=0, le=100, description="reruns of a task after an exception or a "
                                                        "worker death before its cells are marked failed")
+    limits: Limits = Limits()
 
     # ------------------------------------------------------------------ derived (not validated)
     def z_unit(self) -> str:
@@ -222,7 +292,8 @@ class SweepSpec(_Strict):
         return {k: v for k, v in self.fixed.items() if k != "z_unit"}
 
     def n_cells(self) -> int:
-        return int(np.prod([d.size for d in self.dims()]))
+        """Number of grid cells (Python integers: no overflow for absurd grids)."""
+        return math.prod(int(d.size) for d in self.dims())
 
     def science(self) -> dict[str, Any]:
         """What defines the cube's contents (compared on resume): dims, fixed, model, z unit."""
@@ -259,9 +330,9 @@ def _check_semantics(spec: SweepSpec) -> list[str]:
             errors.append(f"axes.{name}.unit: value {ax.unit!r} is only allowed on the z_diss axis")
         vals = ax.expand()
         if len(np.unique(vals)) != len(vals) and not any(name in g for g in spec.zip):
-            errors.append(f"axes.{name}.{ax.kind()}: values {vals.tolist()} repeat; allowed: distinct values")
+            errors.append(f"axes.{name}.{ax.kind()}: values {_short_list(vals)} repeat; allowed: distinct values")
         if name == "z_diss" and np.any(vals <= 0):
-            errors.append(f"axes.z_diss.{ax.kind()}: values {vals.tolist()} must all be > 0")
+            errors.append(f"axes.z_diss.{ax.kind()}: values {_short_list(vals)} must all be > 0")
         if not np.all(np.isfinite(vals)):
             errors.append(f"axes.{name}.{ax.kind()}: values must be finite")
     for name, v in spec.fixed.items():
@@ -345,6 +416,22 @@ def _jet_errors(exc: ValidationError, where: str, given: dict, value: Any = None
     return out
 
 
+def _short_list(vals) -> str:
+    vals = list(vals)
+    head = ", ".join(f"{float(v):g}" for v in vals[:6])
+    return f"[{head}{', ...' if len(vals) > 6 else ''}] ({len(vals)} values)" if len(vals) > 6 else f"[{head}]"
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    """A bounded repr: never builds the repr of a huge (or alias-shared) value in full."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxdict, r.maxstring, r.maxother = 3, 6, 6, 60, 60
+    shown = r.repr(value)
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
 # ----------------------------------------------------------------------------------------------
 # formatting of pydantic errors with paths and allowed values
 # ----------------------------------------------------------------------------------------------
@@ -405,9 +492,7 @@ def format_pydantic(exc: ValidationError) -> list[str]:
             lines.append(f"{path}: required field is missing")
             continue
         msg = err.get("msg", "").replace("Value error, ", "")
-        shown = repr(value) if not isinstance(value, dict) else "{...}"
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = _short_repr(value) if not isinstance(value, dict) else "{...}"
         lines.append(f"{path}: value {shown} is not allowed: {msg}")
     # a union of scalar types reports one line per member; keep distinct lines
     seen, uniq = set(), []
@@ -429,15 +514,38 @@ class LoadedSpec:
     source: str
 
 
+MAX_SPEC_BYTES = 1 << 20  # a grid spec is a page of YAML; 1 MiB is far beyond any real one
+MAX_YAML_NODES = 100_000  # YAML nodes after expanding aliases (a real spec has a few hundred)
+MAX_YAML_ALIASES = 100  # alias uses (*name); a real spec has none or a few
+
+
 def _loader():
     """SafeLoader that also reads YAML 1.2 floats such as ``1e9`` (PyYAML's YAML 1.1 reads
-    them as strings)."""
+    them as strings) and refuses duplicate keys (naming the key and its line)."""
     import re
 
     import yaml
+    from yaml.constructor import ConstructorError
 
     class Loader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen: dict = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=False)
+                    try:
+                        first = seen.get(key)
+                    except TypeError:
+                        continue  # unhashable key: reported by the schema
+                    if first is not None:
+                        raise ConstructorError(
+                            None, None,
+                            f"duplicate key {_short_repr(key)} (first given on line {first}); "
+                            "allowed: each key once", key_node.start_mark)
+                    seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
 
     Loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
@@ -447,16 +555,80 @@ def _loader():
     return Loader
 
 
+def _node_budget(root) -> None:
+    """Refuse a YAML node graph whose alias-expanded size exceeds MAX_YAML_NODES, with more than
+    MAX_YAML_ALIASES alias uses, or with a recursive alias, before any value is built (an alias
+    "billion laughs" bomb is a few hundred bytes)."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    aliases = 0
+    # iterative post-order walk over the DAG (shared nodes = aliases)
+    stack = [(root, False)]
+    active: set[int] = set()
+    pushed: set[int] = {id(root)}
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if done:
+            active.discard(nid)
+            sizes[nid] = 1 + sum(sizes[id(k)] for k in _children(node))
+            if sizes[nid] > MAX_YAML_NODES:
+                raise yaml.YAMLError(f"the document expands to more than {MAX_YAML_NODES} YAML "
+                                     "nodes (alias expansion); allowed: a plain grid spec")
+            continue
+        if nid in sizes:
+            continue
+        active.add(nid)
+        stack.append((node, True))
+        for k in _children(node):
+            if id(k) in active:
+                raise yaml.YAMLError("recursive alias; allowed: a plain grid spec")
+            if id(k) in pushed:  # a node met again: an alias use
+                aliases += 1
+                if aliases > MAX_YAML_ALIASES:
+                    raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} alias uses (*name); "
+                                         "allowed: a plain grid spec")
+            pushed.add(id(k))
+            stack.append((k, False))
+
+
+def _children(node) -> list:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [x for kv in node.value for x in kv]
+    return []
+
+
+def _load_yaml(text: str):
+    """Compose, check the node budget, then construct (values are built only after the check)."""
+    loader = _loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _node_budget(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_spec(text: str, source: str = "spec") -> LoadedSpec:
     """Validate YAML text; raises :class:`SpecError` with every problem found."""
     import yaml
 
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError([f"(file): {len(text)} characters; allowed: at most {MAX_SPEC_BYTES} "
+                         "(a grid spec is a page of YAML)"], source)
     try:
-        data = yaml.load(text, Loader=_loader())
+        data = _load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise SpecError([f"(yaml) {where}: {getattr(exc, 'problem', exc)}"], source) from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
+        raise SpecError([f"(yaml) {where}: {getattr(exc, 'problem', None) or exc}"], source) from None
     if not isinstance(data, dict):
         raise SpecError([f"(top level): value {type(data).__name__} is not allowed; allowed: a "
                          "mapping with keys " + ", ".join(SweepSpec.model_fields)], source)
@@ -473,6 +645,9 @@ def parse_spec(text: str, source: str = "spec") -> LoadedSpec:
 def load_spec(path: str | Path) -> LoadedSpec:
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError([f"(file) {p}: {p.stat().st_size} bytes; allowed: at most "
+                             f"{MAX_SPEC_BYTES} (a grid spec is a page of YAML)"], str(p))
         text = p.read_text()
     except OSError as exc:
         raise SpecError([f"(file) {p}: cannot read ({exc.strerror})"], str(p)) from None

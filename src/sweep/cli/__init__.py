@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 # module name -> registers its commands on `app` via `register(app)`
-_COMMAND_MODULES = ["jet", "blob", "engine", "reduce"]
+_COMMAND_MODULES = ["jet", "blob", "engine", "reduce", "data", "export", "seeds", "population"]
 
 
 def _print_version(value: bool) -> None:

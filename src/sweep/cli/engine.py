@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
             from sweep.engine import resolve_cell_fn
 
             calib = P.calibrate(loaded, resolve_cell_fn(cell_fn))
-        p = P.make_plan(loaded, which if which in ("local", "slurm") else "address", calib, status)
+        p = P.make_plan(loaded, which if which in ("local", "slurm") else "address", calib, status,
+                        out_dir=path.parent)
         if note:
             p.notes.append(note)
         if as_json:
@@ -113,9 +114,20 @@ def register(app: typer.Typer) -> None:
         retry_failed: bool = typer.Option(False, "--retry-failed", help="rerun cells whose status is failed"),
         append: bool = typer.Option(False, "--append", help="extend one axis of the cube with the spec's new values"),
         report: bool = typer.Option(True, "--report/--no-report", help="Dask performance report beside the cube"),
+        allow_large: bool = typer.Option(False, "--allow-large",
+                                         help="submit a grid above the spec's limits.max_cells"),
         cell_fn: Optional[str] = typer.Option(None, "--cell-fn", hidden=True),
     ) -> None:
-        """Run the sweep into a Zarr cube; resumes an existing cube (only cells not done)."""
+        """Run the sweep into a Zarr cube; resumes an existing cube (only cells not done).
+
+        Exit codes: 0 every cell done, invalid or not_converged; 1 the cluster could not start
+        (or an unexpected error); 2 bad spec or option, cube of another grid or not a sweep
+        cube, cube locked by another client, grid above limits.max_cells; 3 the sweep ran but
+        cells are failed (a task gave up after its retries, or the model raised; sweep status
+        shows why, --retry-failed reruns them); 4 disk full / read-only / permission denied
+        (cells not committed stay pending); 5 cells still pending; 130 interrupted (Ctrl-C);
+        143 terminated (SIGTERM).
+        """
         from sweep import engine
         from sweep.store import CubeError
 
@@ -129,21 +141,38 @@ def register(app: typer.Typer) -> None:
         console = Console(soft_wrap=not sys.stdout.isatty())
         try:
             res = engine.submit(loaded, which, out, retry_failed=retry_failed, append=append,
-                                cell_fn=cell_fn, performance_report=report, console=console)
-        except (CubeError, engine.LockedError) as exc:
+                                cell_fn=cell_fn, performance_report=report, allow_large=allow_large,
+                                console=console)
+        except (CubeError, engine.LockedError, engine.GridTooLargeError) as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(engine.EXIT_USAGE) from None
         except engine.ClusterStartError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(engine.EXIT_ERROR) from None
+        except engine.StorageError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(engine.EXIT_STORAGE) from None
+        except engine.Terminated:
+            typer.echo("terminated (SIGTERM): finished chunks are on disk; submit again to resume",
+                       err=True)
+            raise typer.Exit(engine.EXIT_TERMINATED) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: finished chunks are on disk; submit again to resume", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(engine.EXIT_INTERRUPTED) from None
         if res.failed_tasks:
             typer.echo(f"{len(res.failed_tasks)} tasks gave up; their cells are marked failed "
                        "(sweep status shows why; --retry-failed reruns them)", err=True)
+        code = res.exit_code
+        if code == engine.EXIT_FAILED and not res.failed_tasks:
+            typer.echo(f"{res.cube_counts.get('failed', 0)} cells of the cube are failed (sweep status "
+                       "shows why; --retry-failed reruns them)", err=True)
+        elif code == engine.EXIT_INCOMPLETE:
+            typer.echo(f"{res.cube_counts.get('pending', 0)} cells are still pending; submit again",
+                       err=True)
         typer.echo(_next_after_submit(res.path, spec,
-                                      bool(res.failed_tasks) or res.counts.get("failed", 0) > 0))
+                                      bool(res.failed_tasks) or res.cube_counts.get("failed", 0) > 0))
+        if code:
+            raise typer.Exit(code)
 
     @app.command("status")
     def status_cmd(
@@ -162,16 +191,36 @@ def register(app: typer.Typer) -> None:
         typer.echo(json.dumps(s, indent=2) if as_json else store.format_status(s))
 
     @app.command("verify")
-    def verify_cmd(cube: str = typer.Argument(..., help="cube path")) -> None:
-        """Read every chunk; check statuses against data. Exit 1 on damage."""
+    def verify_cmd(
+        cube: str = typer.Argument(..., help="cube path"),
+        repair: bool = typer.Option(False, "--repair",
+                                    help="reset the cells of damaged chunks to pending, so that the "
+                                         "next submit recomputes exactly them"),
+    ) -> None:
+        """Read every chunk (checksums), check every variable of every committed cell against its
+        status. Exit 1 on damage (after --repair: 0 when every damage was reset to pending)."""
         from sweep import store
+        from sweep.lock import LockedError, cube_lock
 
-        rep = store.verify(cube)
+        import contextlib
+
+        try:  # --repair writes: it takes the cube's lock like a submit
+            with cube_lock(cube) if repair else contextlib.nullcontext():
+                rep = store.verify(cube, repair=repair)
+        except LockedError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         for n in rep.notes:
             typer.echo(f"note: {n}")
         for d in rep.damage:
             typer.echo(f"DAMAGE: {d}", err=True)
         if rep.ok:
             typer.echo(f"ok: {cube}: {rep.chunks_read} chunks read, statuses consistent with data")
-        else:
-            raise typer.Exit(1)
+            return
+        if repair and rep.repaired_cells and not rep.unrepairable:
+            typer.echo(f"repaired: {rep.repaired_cells} cells of {len(rep.damaged_regions)} damaged "
+                       f"chunks reset to pending; `sweep submit` recomputes exactly them")
+            return
+        if repair and rep.unrepairable:
+            typer.echo("not repairable by recomputing cells: " + "; ".join(rep.unrepairable), err=True)
+        raise typer.Exit(1)

@@ -10,9 +10,10 @@ from typing import List, Optional
 
 import typer
 
-CATALOG_HELP = "Fermi catalogue: 4lac (4LAC-DR2) or 3lac (3LAC + 3FGL); 'none' for no catalogue."
-CATDIR_HELP = ("Directory of the catalogue files (default: env SWEEP_CATALOG_DIR, else "
-               "../shared/data/fermi next to the repository).")
+CATALOG_HELP = ("Fermi catalogue: 4lac (4LAC-DR2) or 3lac (3LAC + 3FGL), packaged; a fetched "
+                "release such as 4lac-dr3 (sweep data fetch); 'none' for no catalogue.")
+CATDIR_HELP = ("Directory holding the official catalogue files (default: env SWEEP_CATALOG_DIR, "
+               "else the copies packaged with sweep, see `sweep data list`).")
 SEL_HELP = ("Select axis values, repeatable or space separated: --sel sigma0=30 --sel mdot=0.01 "
             "or --sel 'sigma0=30 mdot=0.01'.")
 
@@ -28,6 +29,12 @@ def _catalog(name: str, catalog_dir: Optional[Path]):
     if name.lower() == "none":
         return None
     return catalogs.load_catalog(name, catalog_dir)
+
+
+def _catalog_choices(none: bool = True) -> set:
+    from sweep.catalogs import catalog_choices
+
+    return catalog_choices() | ({"none"} if none else set())
 
 
 def _check_choice(field: str, value: str, allowed) -> None:
@@ -48,8 +55,8 @@ def register(app: typer.Typer) -> None:
                                        "placed for observer-frame quantities and the IceCube rate."),
         dec: float = typer.Option(0.0, "--dec", help="Declination [deg] for the IceCube rate."),
         aeff: Optional[Path] = typer.Option(None, "--aeff", help="IceCube effective-area CSV "
-                                            "(default env SWEEP_ICECUBE_AEFF, else ../shared/data/"
-                                            "icecube/IC86_II_effectiveArea.csv)."),
+                                            "(default env SWEEP_ICECUBE_AEFF, else the packaged "
+                                            "IC86-II table, see `sweep data list`)."),
         min_prominence: float = typer.Option(0.2, "--min-prominence",
                                              help="Minimum prominence [dex] of an SED hump."),
     ) -> None:
@@ -87,7 +94,7 @@ def register(app: typer.Typer) -> None:
         from sweep import plots
         from sweep import reduce as red
 
-        _check_choice("--catalog", catalog, {"4lac", "3lac", "none"})
+        _check_choice("--catalog", catalog, _catalog_choices())
         _check_choice("--frame", frame, {"rest", "obs"})
         try:
             obs = red.load_observables(cube)
@@ -148,7 +155,7 @@ def register(app: typer.Typer) -> None:
         from sweep import reduce as red
 
         _check_choice("--frame", frame, {"rest", "obs"})
-        _check_choice("--catalog", catalog, {"4lac", "3lac"})
+        _check_choice("--catalog", catalog, _catalog_choices(none=False))
         if top < 1:
             _fail(f"--top={top} must be >= 1")
         if not n_sigma > 0:
@@ -203,14 +210,18 @@ def register(app: typer.Typer) -> None:
         show: bool = typer.Option(True, "--show/--no-show", help="Open a browser tab."),
         catalog: str = typer.Option("4lac", "--catalog", help=CATALOG_HELP),
         catalog_dir: Optional[Path] = typer.Option(None, "--catalog-dir", help=CATDIR_HELP),
+        allow_origin: list[str] = typer.Option([], "--allow-origin",
+                                               help="Also accept websocket connections from pages of "
+                                                    "this host:port (e.g. a proxy); repeatable."),
     ) -> None:
         """Serve the interactive dashboard (panel) for a cube."""
-        _check_choice("--catalog", catalog, {"4lac", "3lac", "none"})
+        _check_choice("--catalog", catalog, _catalog_choices())
         if port is not None and not 0 <= port < 65536:
             _fail(f"--port={port} must be in 0..65535")
         from sweep import dashboard
 
         try:
-            dashboard.serve(cube, port=port, show=show, catalog=catalog, catalog_dir=catalog_dir)
+            dashboard.serve(cube, port=port, show=show, catalog=catalog, catalog_dir=catalog_dir,
+                            allow_origin=allow_origin)
         except (FileNotFoundError, ValueError, KeyError, OSError) as exc:
             _fail(str(exc).strip('"'))

@@ -50,6 +50,11 @@ JET_QUANTITIES: dict[str, tuple[str, str]] = {
 
 NEUTRINO_FLAVOURS = ("nu_e", "nu_e_bar", "nu_mu", "nu_mu_bar")
 
+#: per-cell scalar outputs of the blob solve (beyond the jet state): name -> (units, long_name)
+BLOB_QUANTITIES: dict[str, tuple[str, str]] = {
+    "L_neutron": ("erg s-1", "comoving luminosity escaping in photopion neutrons (and other baryons)"),
+}
+
 
 @dataclass
 class CellResult:
@@ -59,6 +64,7 @@ class CellResult:
     runtime_s: float = 0.0
     energy_balance: float = float("nan")
     jet: dict[str, float] = field(default_factory=dict)  # keys of JET_QUANTITIES
+    blob: dict[str, float] = field(default_factory=dict)  # keys of BLOB_QUANTITIES
     # keys: nuLnu_obs, nuLnu_comoving (frequency); ELE_nu_obs, ELE_nu_comoving
     # (flavour, neutrino_energy); n_e (gamma_e); n_p (gamma_p)
     spectra: dict[str, np.ndarray] = field(default_factory=dict)
@@ -97,6 +103,9 @@ class ModelOptions(BaseModel):
     processes: Processes = Processes()
     tolerance: float = Field(1e-4, gt=0, lt=0.1, description="max |Δlog10| for convergence")
     max_iterations: int = Field(400, ge=1, le=100000)
+    # external Compton toward the observer: "exact" = angle-resolved (the comoving external
+    # fields are beamed; issue 11, docs/jet-model.md), "isotropic" = the paper's approximation
+    ec_angles: Literal["exact", "isotropic"] = "exact"
     # fixed output grids of the cube (docs/cube.md)
     frequency_hz: tuple[float, float] = (1e8, 1e30)
     frequency_ppd: int = Field(10, ge=1, le=100)
@@ -197,13 +206,50 @@ def _hadronic_extensions(jp, row: dict, options: ModelOptions) -> list:
         bethe_heitler=pr.bethe_heitler, photopion=pr.photopion)]
 
 
-def _spectra(ss, doppler: float, z_red: float, options: ModelOptions) -> dict[str, np.ndarray]:
+def ec_toward_observer(jp, row: dict, blob, ss, mu_obs: float | None = None) -> np.ndarray:
+    """Comoving νL_ν toward the observer (4π × intensity at θ′_obs) with the external Compton
+    part angle-resolved (``processes.external_compton``): the rays of the disc, BLR and torus
+    (``external_rays.jet_rays``), each scaled to the bolometric u′ the solver used.
+    ``mu_obs``: comoving cosine of the line of sight (default: from θ_obs and Γ)."""
+    import math
+
+    from . import constants as const
+    from .external_rays import comoving_on_lattice, jet_rays
+    from .processes.external_compton import comoving_cos, toward_observer
+
+    g = ss.grids
+    if (not blob.external_fields or ss.face_particles is None or ss.photon_sink is None
+            or not blob.processes.inverse_compton):
+        return ss.nuLnu
+    gam = float(row["gamma"])
+    beta = math.sqrt(max(0.0, 1.0 - 1.0 / gam**2))
+    rays = jet_rays(jp, float(row["z_cm"]))
+    mus, Ns = [], []
+    for fld in blob.external_fields:
+        mu, N = comoving_on_lattice(rays[fld.name], gam, g.x, g.dx, g.ppd, target_u=fld.u_total())
+        mus.append(mu)
+        Ns.append(N)
+    mu = np.concatenate(mus)
+    N = np.vstack(Ns)
+    if mu_obs is None:
+        mu_obs = comoving_cos(math.cos(math.radians(jp.theta_obs)), beta)
+    lum_per_n = blob.volume * const.c / (blob.R * blob.t_esc_photons) * const.m_e_c2
+    return toward_observer(ss.nuLnu, g.x, g.dx, g.k0, g.ppd, g.gamma_faces, ss.face_particles,
+                           ss.n_ext, ss.photon_sink, lum_per_n, mu, N, mu_obs)
+
+
+def _spectra(ss, doppler: float, z_red: float, options: ModelOptions,
+             nuLnu_toward: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Spectra on the output grids.  ``nuLnu_comoving`` is the angle-averaged comoving νL_ν of
+    the solve; ``nuLnu_obs`` is δ⁴ × ``nuLnu_toward`` (comoving, toward the observer) when given
+    (angle-resolved external Compton), else δ⁴ × the angle average."""
     from .observer import to_observer
 
     grids = output_grids(options)
     nu_out = grids["frequency"]
     out = {"nuLnu_comoving": _loglog_onto(nu_out, ss.nu, ss.nuLnu)}
-    nu_obs, nuLnu_obs = to_observer(ss.nu, ss.nuLnu, doppler, z_red)
+    nu_obs, nuLnu_obs = to_observer(ss.nu, ss.nuLnu if nuLnu_toward is None else nuLnu_toward,
+                                    doppler, z_red)
     out["nuLnu_obs"] = _loglog_onto(nu_out, nu_obs, nuLnu_obs)
     out["n_e"] = _loglog_onto(grids["gamma_e"], ss.gamma_e, ss.n_e)
     e_out = grids["neutrino_energy"]
@@ -279,11 +325,16 @@ def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> 
         if ss.status == "failed":
             return done(CellStatus.FAILED, "solver failed: " + ss.message, jet=jet,
                         iterations=ss.iterations)
-        spectra = _spectra(ss, jet["doppler"], jp.z_red, options)
+        toward = None
+        if options.ec_angles == "exact":
+            toward = ec_toward_observer(jp, state.row(0), blob, ss)
+        spectra = _spectra(ss, jet["doppler"], jp.z_red, options, toward)
         if options.radiation == "leptonic":
             spectra["n_p"] = _protons_escape_only(state.row(0), output_grids(options)["gamma_p"])
         status = CellStatus.DONE if ss.converged else CellStatus.NOT_CONVERGED
-        return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra,
+        hp = (ss.extra or {}).get("hadronic_power") or {}
+        blob_q = {"L_neutron": float(hp.get("pg_neutrons", 0.0))}
+        return done(status, "" if ss.converged else ss.message, jet=jet, spectra=spectra, blob=blob_q,
                     iterations=int(ss.iterations), energy_balance=float(ss.energy_balance))
     except Exception as exc:  # noqa: BLE001 - a cell reports, it never takes the sweep down
         tb = traceback.extract_tb(exc.__traceback__)[-1]

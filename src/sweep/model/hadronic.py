@@ -75,6 +75,7 @@ from numba import njit
 
 from . import constants as const
 from .grids import cell_widths, lattice
+from .processes.lattice import lattice_loss_rate
 
 ME_OVER_MP = const.m_e / const.m_p
 #: KA08 species of the photopion tables -> cell.py flavour names
@@ -113,10 +114,11 @@ def _loss_sums(nd, K, h_lo, gamma, h_f):
 
 
 @njit(cache=True)
-def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny):
+def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny, m_start, m_stop):
     """Secondaries per cm³ per s in each bin k of one secondary grid:
         Σ_j Ñ_j [ Σ_{i: h<h_f} nd_i T[h, k−j−m_lo] + S_j T[h_f, k−j−m_lo]/K[h_f] ],  h = i+j−h_lo
-    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring)."""
+    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring).
+    Row h of T is zero outside columns [m_start[h], m_stop[h]) (only those are summed)."""
     nx = nd.size
     npr = Nf.size
     nm = T.shape[1]
@@ -145,7 +147,9 @@ def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny):
             if a == 0.0:
                 continue
             hh = i + j - h_lo
-            for mm in range(ms, me):
+            lo = max(ms, m_start[hh])
+            hi = min(me, m_stop[hh])
+            for mm in range(lo, hi):
                 out[k0 + mm] += a * T[hh, mm]
         a = w * frozen_sum[j]
         if a != 0.0 and h_f < T.shape[0]:
@@ -164,6 +168,8 @@ class _PGTab:
     Tf_over_K: np.ndarray  # (nm,) T[h_f]/K[h_f]
     m_lo: int
     ny: int
+    m_start: np.ndarray = None  # (nh,) first non-zero column of each row
+    m_stop: np.ndarray = None  # (nh,) one past the last non-zero column
 
 
 def _frozen_row(T_all: np.ndarray, K: np.ndarray, rtol: float = 1e-9) -> int:
@@ -189,7 +195,11 @@ def _pg_tab(tab, K, h_f) -> _PGTab:
         tf = np.ascontiguousarray(T[h_f] / K[h_f])
     else:
         tf = np.zeros(T.shape[1])
-    return _PGTab(T=T, Tf_over_K=tf, m_lo=int(tab.m_lo), ny=int(tab.y.size))
+    nz = T != 0.0
+    any_nz = nz.any(axis=1)
+    m_start = np.where(any_nz, np.argmax(nz, axis=1), 0).astype(np.int64)
+    m_stop = np.where(any_nz, T.shape[1] - np.argmax(nz[:, ::-1], axis=1), 0).astype(np.int64)
+    return _PGTab(T=T, Tf_over_K=tf, m_lo=int(tab.m_lo), ny=int(tab.y.size), m_start=m_start, m_stop=m_stop)
 
 
 _CACHE: OrderedDict = OrderedDict()
@@ -236,11 +246,18 @@ def _canonical(kind, ppd, *opts):
         from .processes import bethe_heitler as bh
         from .processes import photopion as pg
 
+        from . import tables
+
         x, gpf = _canon_grids(ppd)
+        params = opts + (_CANON_X, _CANON_P)
         if kind == "bh":
-            hit = bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0])
+            hit = tables.fixed("bh_kernels", ppd, params,
+                               lambda: bh.build_bethe_heitler_kernels(x, gpf, x, pair_spectrum=opts[0]),
+                               bh.BetheHeitlerKernels, modules=(bh.__name__, "sweep.model.processes.lattice"))
         else:
-            hit = pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1])
+            hit = tables.fixed("pg_kernels", ppd, params,
+                               lambda: pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1]),
+                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice"))
         _CANON[key] = hit
     return hit
 
@@ -296,6 +313,7 @@ def _slice_pg(kc, g, gpf):
     return dataclasses.replace(
         kc, x=g.x, dx=log_bin_widths(g.x), gamma_p=gpf, dgamma_p=log_bin_widths(gpf), h_lo=h_lo,
         eta=kc.eta[:nh], K=kc.K[:nh], ka08_over_sigmakappa=kc.ka08_over_sigmakappa[:nh],
+        K_neutron=kc.K_neutron[:nh],
         photons=tab(kc.photons, g.x, g.k0), pairs=tab(kc.pairs, g.gamma, 0),
         neutrinos=tab(kc.neutrinos, g.x_nu, g.n0))
 
@@ -310,7 +328,7 @@ def _build_bh(g, gpf, pair_spectrum, canonical=True):
     return bh.build_bethe_heitler_kernels(g.x, gpf, g.gamma, pair_spectrum=pair_spectrum)
 
 
-def _build_pg(g, gpf, xi_min, loss_model="sigma_kappa", canonical=True):
+def _build_pg(g, gpf, xi_min, loss_model="sophia", canonical=True):
     from .processes import photopion as pg
 
     k = None
@@ -441,7 +459,11 @@ class ProtonExtension:
     ``sweep.model.injection.spectral_shape``); ``luminosity``: V m_pc² ∫γQdγ [erg/s] (comoving);
     ``synchrotron``, ``ssa``, ``bethe_heitler``, ``photopion``: processes on/off; ``t_esc``:
     proton escape time in R/c; ``bh_pair_spectrum``: "ka08" or "mean" (see bethe_heitler);
-    ``xi_min``: smallest secondary energy fraction kept in the photopion tables.
+    ``xi_min``: smallest secondary energy fraction kept in the photopion tables;
+    ``pg_loss_model``: "sophia" (default: losses, secondaries and escaping neutrons from the
+    SOPHIA 2.0 yield table), "ka08" (KA08 secondaries, loss = their energy) or "sigma_kappa"
+    (legacy: Mücke σ × channel-weighted κ loss, KA08 renormalised to it; kept to reproduce older
+    results, see docs/hadronic.md).
     """
 
     p: float = 2.0
@@ -458,9 +480,14 @@ class ProtonExtension:
     t_esc: float = 1.0
     bh_pair_spectrum: str = "ka08"
     xi_min: float = 1e-7
-    pg_loss_model: str = "sigma_kappa"
+    pg_loss_model: str = "sophia"
 
     def __post_init__(self):
+        from .processes.photopion import LOSS_MODELS
+
+        if self.pg_loss_model not in LOSS_MODELS:
+            raise ValueError(f"protons.pg_loss_model: value {self.pg_loss_model!r} is invalid; "
+                             f"allowed: {LOSS_MODELS}")
         if self.shape not in PROTON_SHAPES:
             raise ValueError(f"protons.shape: value {self.shape!r} is invalid; allowed: {PROTON_SHAPES}")
         if not (self.gamma_min >= 1.0 and self.gamma_max > self.gamma_min):
@@ -559,6 +586,7 @@ class ProtonExtension:
         nf = len(hs.gpf)
         b_bh = np.zeros(nf)
         b_pg = np.zeros(nf)
+        b_n = None
         if hs.bh is not None:
             b_bh = bhm._bh_loss(nd, hs.bh.K, hs.bh.h_lo, hs.gpf)
             b += b_bh
@@ -566,6 +594,8 @@ class ProtonExtension:
             k = hs.pg["kernels"]
             b_pg, frozen = _loss_sums(nd, k.K, k.h_lo, hs.gpf, hs.pg["h_f"])
             b += b_pg
+            if k.K_neutron is not None and np.any(k.K_neutron):
+                b_n = lattice_loss_rate(nd, k.K_neutron, k.h_lo, hs.gpf)  # part of b_pg: neutrons
         if hs.q_sub is not None:
             F, M = proton_sweep(hs.gp, b, hs.q_sub, hs.u_sub, hs.t_esc)
         else:
@@ -592,7 +622,8 @@ class ProtonExtension:
             tabs = hs.pg["tabs"]
 
             def inj(t: _PGTab):
-                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny)
+                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny,
+                                  t.m_start, t.m_stop)
 
             q_pg_ph = inj(tabs["photons"])
             q_pg_pairs = inj(tabs["pairs"])
@@ -622,6 +653,9 @@ class ProtonExtension:
         terms.power_in["protons_injected"] = mp2 * float(np.sum(hs.gp * hs.q_p))
         terms.power_out["escaping_protons"] = mp2 * float(np.sum(hs.gp * M)) / hs.t_esc
         terms.power_out["neutrinos"] = p_nu
+        p_n = mp2 * float(np.sum(Nf * b_n)) if b_n is not None else 0.0
+        if b_n is not None:
+            terms.power_out["neutrons"] = p_n
         if p_ssa:
             terms.power_out["proton_ssa_absorbed"] = p_ssa
         # --- residuals (protons' own species; neutrinos follow from protons and photons)
@@ -649,6 +683,7 @@ class ProtonExtension:
                  "pg_pairs": vol * me2 * float(np.sum(ctx.grids.gamma * q_pg_pairs)),
                  "pg_photons": vol * me2 * float(np.sum(ctx.x * q_pg_ph)),
                  "pg_neutrinos": vol * p_nu,
+                 "pg_neutrons": vol * p_n,
                  "ssa_absorbed": vol * p_ssa}
         st.extra["protons"] = {"gamma": hs.gp, "n": M / hs.dgp,
                                "b_syn": _faces_to_cells(hs.b_syn, hs.gpf, hs.gp),
@@ -720,16 +755,23 @@ def neutrino_peak(energy_ev, ele) -> tuple[float, float, float]:
     return float(10**le), float(10**ly), tot
 
 
-def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 20) -> dict:
+def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 20,
+                                   loss_model: str = "sophia") -> dict:
     """f_pγ(γ_p) = (R/c)/t_pγ(γ_p) for each target photon field separately (paper Figs. 13–14).
 
     gamma_p: proton Lorentz factors (comoving); R: blob radius [cm]; targets: {name: (ν [Hz],
     u_ν [erg cm⁻³ Hz⁻¹])} comoving isotropic fields (e.g. the blob's synchrotron photons from
     ``SteadyState``: u_ν = νL_ν/(ν · (4π/3)R²c) ... see ``target_from_steady_state``; disc, BLR,
-    DT from ``sweep.model.fields``).  The loss rate is the same σκ integral as in the solver
-    (``photopion.loss_kernel_eta``, exact per target point, no binning).  Returns {name: f_pγ}.
+    DT from ``sweep.model.fields``).  The loss rate is the same integral as in the solver for
+    ``loss_model`` ("sophia": ``sophia_table.loss_kernel_eta``, protons lose 1 − x_p per
+    interaction and the whole energy when they turn into an escaping neutron; "sigma_kappa"/"ka08":
+    Mücke σκ, ``photopion.loss_kernel_eta``), exact per target point, no binning.
+    Returns {name: f_pγ}.
     """
     from .processes import photopion as pg
+    from .processes import sophia_table
+
+    kernel = sophia_table.loss_kernel_eta if loss_model == "sophia" else pg.loss_kernel_eta
 
     gamma_p = np.atleast_1d(np.asarray(gamma_p, dtype=float))
     out = {}
@@ -743,7 +785,7 @@ def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 
         rate = np.empty(gamma_p.size)
         for j, g in enumerate(gamma_p):
             eta = 4.0 * ME_OVER_MP * x * g
-            integ = n_x * pg.loss_kernel_eta(eta) * x  # per d ln x
+            integ = n_x * kernel(eta) * x  # per d ln x
             rate[j] = float(np.trapezoid(integ, lx)) if x.size > 1 else 0.0
         out[name] = rate * R / const.c
     return out

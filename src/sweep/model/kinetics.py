@@ -188,6 +188,10 @@ class SteadyState:
     grids: Grids | None = None
     extra: dict = field(default_factory=dict)
     history: list = field(default_factory=list)  # fixed-point residual per iteration (≥ 2)
+    # for post-processing (angle-resolved external Compton, ``processes.external_compton``):
+    face_particles: np.ndarray | None = None  # Ñ_f [cm⁻³] of the pairs at the faces
+    photon_sink: np.ndarray | None = None  # escape + absorption + scattering rate [s⁻¹] per bin
+    n_ext: np.ndarray | None = None  # external target photons per unit x [cm⁻³]
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,9 +357,9 @@ def _lattice_grids(ppd, n_gamma, k0, n_x) -> Grids:
 
 @lru_cache(maxsize=4)
 def _ic_matrices(ppd, n_gamma, k0, n_x):
-    """IC loss/scatter matrices and table: they depend on the lattice only (cached per process)."""
-    g = _lattice_grids(ppd, n_gamma, k0, n_x)
-    L, S = compton.loss_and_scatter_matrices(g.gamma_faces, g.x, g.dx, k0, ppd)
+    """IC loss/scatter matrices and table of a run's lattice: slices of the canonical per-ppd
+    tables (``sweep.model.tables``); the last few runs' slices are kept."""
+    L, S = compton.canonical_loss_and_scatter(ppd, n_gamma - 1, k0, n_x)
     L.setflags(write=False)
     S.setflags(write=False)
     return L, S, compton.table_for(ppd, n_gamma - 1, k0, n_x)
@@ -687,6 +691,14 @@ def _result(ctx: Setup, st: State, it, res, converged, tol, t0, pieces=None) -> 
     bal = e["output_total"] / e["input_total"] if e["input_total"] > 0 else float("nan")
     vol_rate = ctx.blob.volume * ctx.rate_esc_ph * const.m_e_c2
     nuLnu = vol_rate * ctx.x**2 * st.n_ph
+    sink = None
+    if pieces is not None:
+        terms, a_ssa, sc, _ = pieces
+        sink = terms.photon_sink.copy()
+        if a_ssa is not None:
+            sink += const.c * a_ssa
+        if sc is not None:
+            sink += sc
     status = "converged" if converged else "not_converged"
     msg = "" if converged else (f"stopped after {it} iterations with residual {res:.3g} "
                                 f"(tolerance {tol:g} in max |Δlog10|)")
@@ -694,7 +706,7 @@ def _result(ctx: Setup, st: State, it, res, converged, tol, t0, pieces=None) -> 
                        iterations=it, residual=float(res), converged=converged, status=status,
                        message=msg, energy_balance=float(bal), energy=e,
                        runtime_s=time.perf_counter() - t0, x=ctx.x, n_ph=st.n_ph, grids=g,
-                       extra=st.extra)
+                       extra=st.extra, face_particles=st.Nf, photon_sink=sink, n_ext=ctx.n_ext)
 
 
 __all__ = ["Blob", "Injection", "ExternalField", "Processes", "SteadyState", "solve", "setup", "default_grids",

@@ -175,19 +175,62 @@ def ic_table(ppd: int, m_lo: int, m_hi: int) -> tuple[np.ndarray, np.ndarray, in
     return tab, lmin, m_th
 
 
+def _table_rows(ppd: int, r0: int, r1: int) -> dict:
+    """Rows r0 … r1 of the table (``tables.canonical`` builder; r0 < m_th < r1)."""
+    width = int(math.ceil(ppd * math.log10(1.0 / Q_CUT))) + 6
+    m_th = thomson_row(ppd)
+    tab, lmin = _build_table(ppd, r0, r1, width, NSUB, Q_CUT, _GL_X, _GL_W, m_th)
+    i_th = m_th - r0
+    for i in range(i_th):
+        tab[i] = tab[i_th]
+        lmin[i] = lmin[i_th] - (i_th - i)
+    return {"tab": tab, "lmin": lmin}
+
+
 def table_for(ppd: int, n_faces: int, k0: int, n_x: int):
-    """The (cached) table covering faces 0…n_faces−1 and photons k0…k0+n_x−1; returns
-    (T, lmin, m_lo, m_th).  The range is rounded outwards to multiples of 4 decades so that runs
-    with similar grids share one cached table; it always contains the Thomson row m_th."""
-    m_lo = k0
-    m_hi = n_faces - 1 + n_x - 1 + k0
-    step = 4 * ppd
-    m_lo_r = int(math.floor(m_lo / step)) * step
-    m_hi_r = int(math.ceil((m_hi + 1) / step)) * step
-    m_hi_r = max(m_hi_r, thomson_row(ppd) + 1)
-    m_lo_r = min(m_lo_r, thomson_row(ppd) - 1)
-    tab, lmin, m_th = ic_table(ppd, m_lo_r, m_hi_r)
-    return tab, lmin, m_lo_r, m_th
+    """The table covering faces 0…n_faces−1 and photons k0…k0+n_x−1; returns
+    (T, lmin, m_lo, m_th).  T is the process's canonical table of this ppd
+    (``sweep.model.tables``: built once, grown by whole decades when a run needs more rows, cached
+    on disk); rows are independent of the range, so every run indexes the same numbers.  It
+    always contains the Thomson row m_th."""
+    from ..tables import canonical
+
+    m_th = thomson_row(ppd)
+    m_lo = min(k0, m_th - 1)
+    m_hi = max(n_faces - 1 + n_x - 1 + k0, m_th + 1)
+    t = canonical("ic_table", ppd, m_lo, m_hi, lambda r0, r1: _table_rows(ppd, r0, r1))
+    return t.arrays["tab"], t.arrays["lmin"], t.row0, m_th
+
+
+def _ls_rows(ppd: int, n_faces: int, k_lo: int, k_hi: int) -> dict:
+    """Canonical L, S (``tables.canonical`` builder): rows = photon lattice index k_lo … k_hi,
+    columns = faces 0 … n_faces−1 (transposed storage: a run's photons are a row range)."""
+    from ..grids import cell_widths, lattice
+
+    gf = lattice(0, n_faces, ppd, 0.5)
+    x = lattice(k_lo, k_hi - k_lo + 1, ppd)
+    tab, lmin, m_lo, _ = table_for(ppd, n_faces, k_lo, x.size)
+    L = np.zeros((gf.size, x.size))
+    S = np.zeros((gf.size, x.size))
+    _matrices(gf, x, cell_widths(x, ppd), k_lo, tab, lmin, m_lo, L, S)
+    return {"L": np.ascontiguousarray(L.T), "S": np.ascontiguousarray(S.T)}
+
+
+def canonical_loss_and_scatter(ppd: int, n_faces: int, k0: int, n_x: int):
+    """(L, S) of faces 0…n_faces−1 and photons k0…k0+n_x−1, cut from the canonical matrices of
+    this ppd (identical to ``loss_and_scatter_matrices``: entry (f, k) depends on the absolute
+    lattice indices only; scattered photons never leave a run's grid, x₁ < γ ≤ x_max).  The face
+    range is rounded up to whole ``tables.GROW_DEX`` decades (part of the table's key)."""
+    from ..tables import GROW_DEX, canonical
+
+    step = GROW_DEX * ppd
+    nf_c = int(math.ceil(n_faces / step)) * step
+    t = canonical("ic_loss_scatter", ppd, k0, k0 + n_x - 1,
+                  lambda r0, r1: _ls_rows(ppd, nf_c, r0, r1), params=(nf_c,))
+    i0 = k0 - t.row0
+    L = np.ascontiguousarray(t.arrays["L"][i0:i0 + n_x, :n_faces].T)
+    S = np.ascontiguousarray(t.arrays["S"][i0:i0 + n_x, :n_faces].T)
+    return L, S
 
 
 @njit(cache=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, vectorize
+from numba import njit
 
 _PI2_6 = math.pi ** 2 / 6.0
 
@@ -68,11 +68,16 @@ def f_kn(b: float) -> float:
     return 9.0 / b ** 3 * bracket
 
 
-@vectorize(["float64(float64)"], cache=True)
-def _f_kn_ufunc(b):
-    return f_kn(b)
+@njit(cache=True)
+def _f_kn_flat(b, out):
+    for i in range(b.size):
+        out[i] = f_kn(b[i])
 
 
 def f_kn_array(b) -> np.ndarray:
-    """Vectorised f_KN over an array of b (any shape); returns float64 array."""
-    return _f_kn_ufunc(np.asarray(b, dtype=np.float64))
+    """Vectorised f_KN over an array of b (any shape); returns float64 array.  (A plain njit loop:
+    a numba ``@vectorize`` ufunc is rebuilt at every import, ≈ 1 s of a worker's cold start.)"""
+    a = np.ascontiguousarray(b, dtype=np.float64)
+    out = np.empty(a.shape)
+    _f_kn_flat(a.reshape(-1), out.reshape(-1))
+    return out

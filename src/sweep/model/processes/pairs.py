@@ -25,7 +25,6 @@ external fields are targets only) it yields two, and its energy x' is reported a
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -106,12 +105,15 @@ def _build_rate_table(ppd, s_lo, s_hi, nsub):
     return out
 
 
-@lru_cache(maxsize=8)
 def rate_table(ppd: int, s_lo: int, s_hi: int) -> np.ndarray:
-    """Bin-averaged R for y = 10^{s/ppd}, s = s_lo … s_hi (read-only, cached)."""
-    t = _build_rate_table(ppd, s_lo, s_hi, NSUB)
-    t.setflags(write=False)
-    return t
+    """Bin-averaged R for y = 10^{s/ppd}, s = s_lo … s_hi (read-only): a slice of the process's
+    canonical table of this ppd (``sweep.model.tables``: built once, grown by whole decades,
+    cached on disk; each entry is independent of the range, so the slice is exact)."""
+    from ..tables import canonical
+
+    t = canonical("gg_rate", ppd, s_lo, s_hi,
+                  lambda r0, r1: {"R": _build_rate_table(ppd, r0, r1, NSUB)})
+    return t.arrays["R"][s_lo - t.row0: s_hi - t.row0 + 1]
 
 
 @njit(cache=True)

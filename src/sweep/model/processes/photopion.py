@@ -494,23 +494,33 @@ class PhotopionKernels:
     photons: SecondaryTable  # γ from π⁰ on the photon grid x
     pairs: SecondaryTable  # e⁺ and e⁻ on the pair γ grid
     neutrinos: SecondaryTable  # ν_μ, ν̄_μ, ν_e, ν̄_e on the ν grid (E_ν/m_ec²)
+    K_neutron: np.ndarray = None  # per h [cm³ s⁻¹]: energy rate leaving in neutrons (+ other
+    # baryons) per unit γ_p n_ph (``sophia`` only; zeros otherwise).  K − K_neutron = secondaries
+    loss_model: str = "sigma_kappa"
+
+
+LOSS_MODELS = ("sophia", "ka08", "sigma_kappa")
 
 
 def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, nsub_xi=4,
-                            loss_model="sigma_kappa") -> PhotopionKernels:
+                            loss_model="sophia") -> PhotopionKernels:
     """Precompute the pγ kernels once per grid.
 
     x: photon grid hν/m_ec²; gamma_p: proton Lorentz factors; gamma_e: pair Lorentz factors
     (secondary e± energy E = γ_e m_ec²); e_nu: neutrino energies in m_ec².  All log-uniform with
     the same points per decade.  xi_min: smallest energy fraction E_s/E_p kept (energy below it is
     ≲ xi_min of the total and is dropped before renormalisation, so bookkeeping stays exact).
-    loss_model: "sigma_kappa" (default: proton loss from Mücke σ × κ, secondaries renormalised to
-    it per η) or "ka08" (proton loss = energy carried by the KA08 secondaries, no renormalisation;
-    bookkeeping exact as well).  The two differ by the ratio ``ka08_over_sigmakappa`` (0.77–0.97
-    for 1.5 ≤ η/η₀ ≤ 100).
+    loss_model: "sophia" (default: proton losses, secondaries and escaping neutrons all from the
+    SOPHIA 2.0 yield table, ``sophia_table``; energy conserved by construction), "ka08" (KA08
+    secondaries, proton loss = their energy) or "sigma_kappa" (legacy: proton loss from Mücke σ ×
+    the channel-weighted κ, KA08 secondaries renormalised to it per η; κ is 1.3–1.5× SOPHIA's
+    above ε_r ≈ 0.5 GeV, see docs/hadronic.md).  KA08/σκ differ by ``ka08_over_sigmakappa``
+    (0.77–0.97 for 1.5 ≤ η/η₀ ≤ 100).
     """
-    if loss_model not in ("sigma_kappa", "ka08"):
-        raise ValueError(f"loss_model must be 'sigma_kappa' or 'ka08', got {loss_model!r}")
+    if loss_model not in LOSS_MODELS:
+        raise ValueError(f"loss_model: value {loss_model!r} is invalid; allowed: {LOSS_MODELS}")
+    if loss_model == "sophia":
+        return _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta)
     x0, nx, ppd = log_grid_params(x, "x")
     g0, npr, ppd_p = log_grid_params(gamma_p, "gamma_p")
     for grid, name in ((gamma_e, "gamma_e"), (e_nu, "e_nu")):
@@ -570,7 +580,133 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
                              np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
         neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
+        K_neutron=np.zeros_like(K), loss_model=loss_model,
     )
+
+
+def _check_grids(x, gamma_p, gamma_e, e_nu):
+    x0, nx, ppd = log_grid_params(x, "x")
+    g0, npr, ppd_p = log_grid_params(gamma_p, "gamma_p")
+    for grid, name in ((gamma_e, "gamma_e"), (e_nu, "e_nu"), (gamma_p, "gamma_p")):
+        _, _, p = log_grid_params(grid, name)
+        if abs(p - ppd) > 1e-6 * ppd:
+            raise ValueError(f"{name}: points per decade {p:.6g} differ from the photon grid's {ppd:.6g}")
+    return x0, nx, ppd, g0, npr
+
+
+def _rebin_energy(tab, xi_edges):
+    """Table energy per (bin b, species s) redistributed onto the lattice ξ bins (edges xi_edges):
+    cumulative energy linear in log x between the table's edges; energy below the first lattice
+    edge (≲ xi_min) is put into the first bin, so Σ_m equals the table total exactly."""
+    e = tab.energy  # (nb, ns, nx+1), [:, :, 0] underflow
+    cum = np.cumsum(e, axis=2)  # cum[..., j] = energy below x_edges[j]
+    lxe = np.log(tab.x_edges)
+    le = np.log(np.clip(xi_edges, tab.x_edges[0], 1.0))
+    j = np.clip(np.searchsorted(lxe, le, side="right") - 1, 0, lxe.size - 2)
+    t = np.clip((le - lxe[j]) / (lxe[j + 1] - lxe[j]), 0.0, 1.0)
+    c = cum[:, :, j] + t * (cum[:, :, j + 1] - cum[:, :, j])  # (nb, ns, n_edges)
+    c[:, :, -1] = cum[:, :, -1]  # the top edge of the table grid is x = 1 at most
+    out = np.diff(c, axis=2)
+    out[:, :, 0] += c[:, :, 0]
+    return out
+
+
+#: rows whose ε̄_max = η/2 m_pc² exceeds this [GeV] are the first such row scaled by K (see
+#: ``_build_sophia_kernels``); K itself stays exact for every row.  Above ~30 GeV SOPHIA's κ and
+#: energy partition are flat (κ = 0.47 ± 0.005 from 30 GeV to 10 TeV), and the rows are dominated
+#: by their top decade of ε̄: freezing at 30 GeV instead of the table top (10 TeV) changes the
+#: Test 4 neutrinos by ≤ 7.5e-4 dex (median 5e-5) and photons by ≤ 3e-4 dex
+#: (tests/test_sophia_table.py) and keeps the per-iteration cost at the KA08 tables' (which
+#: freeze at η = 100 η₀, ε̄ = 14.7 GeV).
+SOPHIA_FROZEN_GEV = 30.0
+
+
+def _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta):
+    """``PhotopionKernels`` from the SOPHIA table (see ``sophia_table`` and docs/hadronic.md).
+
+    Row h (η_h = 4 ε E_p/(m_pc²)², ε̄_max = η/2 m_pc²), photon-bin averaged over ``nsub_eta``
+    sub-samples q:  T_s[h, m] = Σ_q w_q (8c/η_q²) Σ_b A_b(η_q) E_{b,s,m}/ξ_m, with
+    A_b(η) = ∫_{bin b, ε̄ < η/2} ε̄ σ(ε̄) dε̄ (the last bin extends to η/2: Feynman scaling) and
+    E_{b,s,m} the table's energy fraction in lattice bin m.  K_neutron likewise with the escaping
+    nucleons, and K = Σ_s Σ_m ξ_m T_s + K_neutron (proton energy-loss rate = secondaries + neutrons,
+    to round-off).  Rows whose every sub-sample lies above ``SOPHIA_FROZEN_GEV`` (ε̄_max > 30
+    GeV) are the first such row scaled by K (Feynman scaling of the whole row), which lets the
+    solver collapse them (``hadronic._frozen_row``); K, K_neutron stay exact."""
+    from .sophia_table import ESCAPING, SPECIES, load_table
+
+    tab = load_table()
+    x0, nx, ppd, g0, npr = _check_grids(x, gamma_p, gamma_e, e_nu)
+    r = 10.0 ** (1.0 / ppd)
+    me_mp = const.m_e / const.m_p
+    mp_gev = _MP_C2_GEV
+    eta00 = 4.0 * me_mp * x0 * g0
+    eta_th = 2.0 * tab.eps_th_gev / mp_gev
+    h_all = np.arange(nx + npr - 1)
+    eta_all = eta00 * r**h_all
+    above = eta_all * np.sqrt(r) > eta_th * 1.0000001
+    h_lo = int(np.argmax(above)) if np.any(above) else nx + npr - 1
+    eta_c = eta_all[h_lo:]
+    eta_sub, wsub = _eta_subsamples(eta_c, r, nsub_eta)
+    # A_b(η) for every sub-sample: (n_rows·nsub, nb)
+    u = (0.5 * eta_sub * mp_gev).ravel()
+    edges = tab.eps_edges_gev
+    c_lo = tab.cumulative_eps_sigma(edges[:-1])
+    hi = np.minimum(u[:, None], edges[None, 1:])
+    hi[:, -1] = u  # last bin: Feynman scaling above the table
+    A = np.clip(tab.cumulative_eps_sigma(np.maximum(hi, edges[None, :-1])) - c_lo[None, :], 0.0, None)
+    pref = (8.0 * const.c / eta_sub.ravel() ** 2) * 1e-30 / mp_gev**2  # μb GeV² -> cm² (m_pc²)²
+    W = (A * (pref * wsub.ravel())[:, None]).reshape(eta_sub.shape[0], nsub_eta, -1).sum(axis=1)  # (nh, nb)
+    # frozen region: rows entirely above the table top
+    frozen = np.all(0.5 * eta_sub * mp_gev > SOPHIA_FROZEN_GEV, axis=1)
+    h_f = int(np.argmax(frozen)) if np.any(frozen) else None
+    esc = tab.energy[:, [SPECIES.index(s) for s in ESCAPING]].sum(axis=(1, 2))
+    Kn = W @ esc
+
+    def table(grid, names):
+        y0, ny, _ = log_grid_params(grid, "secondary grid")
+        xi00 = me_mp * y0 / g0
+        m_all = np.arange(-(npr - 1), ny)
+        xi_c = xi00 * r ** m_all.astype(float)
+        keep = (xi_c * np.sqrt(r) > xi_min) & (xi_c / np.sqrt(r) < 1.0)
+        m_sel = m_all[keep]
+        if m_sel.size == 0:
+            raise ValueError("secondary grid does not overlap the allowed energy fractions")
+        m_lo = int(m_sel[0])
+        xi_edges = xi00 * r ** (np.arange(m_lo, m_sel[-1] + 2) - 0.5)
+        xi_m = xi00 * r ** np.arange(m_lo, m_sel[-1] + 1).astype(float)
+        E = _rebin_energy(tab, xi_edges)[:, [SPECIES.index(s) for s in names]]  # (nb, ns, nm)
+        T = np.einsum("hb,bsm->shm", W, E) / xi_m[None, None, :]
+        return T, m_lo, xi_m
+
+    Tg, mg, xig = table(x, ["gamma"])
+    Te, me, xie = table(gamma_e, ["positron", "electron"])
+    Tn, mn, xin = table(e_nu, ["nu_mu", "antinu_mu", "nu_e", "antinu_e"])
+    e_tot = (Tg * xig).sum(axis=(0, 2)) + (Te * xie).sum(axis=(0, 2)) + (Tn * xin).sum(axis=(0, 2))
+    K = e_tot + Kn
+    if h_f is not None:
+        s_f = K / K[h_f]
+        for t in (Tg, Te, Tn):
+            t[:, h_f + 1:] = t[:, h_f: h_f + 1] * s_f[None, h_f + 1:, None]
+        Kn = Kn.copy()
+        Kn[h_f + 1:] = Kn[h_f] * s_f[h_f + 1:]
+    # KA08 comparison column kept for the diagnostics of the legacy models: not defined here
+    ratio = np.full_like(K, np.nan)
+    return PhotopionKernels(
+        ppd=ppd, x=np.asarray(x, float), dx=log_bin_widths(x), gamma_p=np.asarray(gamma_p, float),
+        dgamma_p=log_bin_widths(gamma_p), h_lo=h_lo, eta=eta_c, K=K, ka08_over_sigmakappa=ratio,
+        photons=SecondaryTable(("gamma",), np.ascontiguousarray(Tg), mg, np.asarray(x, float), log_bin_widths(x)),
+        pairs=SecondaryTable(("positron", "electron"), np.ascontiguousarray(Te), me,
+                             np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
+        neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
+                                 np.asarray(e_nu, float), log_bin_widths(e_nu)),
+        K_neutron=Kn, loss_model="sophia",
+    )
+
+
+def neutron_escape_rate(k: PhotopionKernels, n_x):
+    """Energy rate leaving in neutrons (+ other baryons), per proton, in units of m_pc² [s⁻¹] on
+    the proton grid: γ_j Σ_i n_iΔx_i K_neutron[i+j]."""
+    return _loss(np.ascontiguousarray(n_x * k.dx), k.K_neutron, k.h_lo, k.gamma_p)
 
 
 def photopion_loss_rate(k: PhotopionKernels, n_x):
