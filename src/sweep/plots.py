@@ -550,9 +550,12 @@ def sed_png(cube, path, sel=None, max_lines: int = 12):
     ax.plot([], [], color="0.3", lw=1.6, label="photons νL_ν (solid)")
     ax.plot([], [], color="0.3", lw=1.2, ls="--", label="neutrinos E L_E (dashed)")
     ax.set(xlabel="ν [Hz]   (neutrinos at E/h)", ylabel="νL_ν, E L_E (all flavours) [erg/s]")
-    ax.set_title(f"apparent SEDs and neutrino spectra: {pick['title']}\n"
-                 f"{len(curves)} of {pick['n_cells']} cells ({pick['n_eligible']} done)",
-                 fontsize=10)
+    n, ne = pick["n_cells"], pick["n_eligible"]
+    fig.suptitle(f"apparent SEDs and neutrino spectra: {pick['title']}\n"
+                 f"{len(curves)} of {n} cells drawn"
+                 + (f"; {n - ne} not done (invalid, failed, pending) left out" if n > ne else "")
+                 + (f"; {ne - len(curves)} done cells left out (--max-lines)"
+                    if ne > len(curves) else ""), fontsize=10)
     sec = ax.secondary_xaxis("top", functions=(lambda x: x / EV_HZ, lambda e: e * EV_HZ))
     sec.set_xlabel("E [eV]")
     ax.grid(alpha=0.3, which="major", lw=0.4)
