@@ -11,12 +11,30 @@ def _load(spec_path: str):
     from sweep.spec import SpecError, load_spec
 
     try:
-        return load_spec(spec_path)
+        loaded = load_spec(spec_path)
     except SpecError as exc:
         typer.echo(f"error: {exc.source}: invalid grid spec", err=True)
         for line in exc.errors:
             typer.echo(f"  {line}", err=True)
         raise typer.Exit(2) from None
+    _warn_radian_angles(loaded.spec, spec_path)
+    return loaded
+
+
+def _warn_radian_angles(spec, spec_path: str) -> None:
+    """θ_obs of the grid (axis values or fixed) that look like radians: warn once, name them."""
+    from sweep.cli.common import RADIANS_LOOKALIKE_DEG, warn
+
+    vals = []
+    for d in spec.dims():
+        vals += [float(v) for v in d.coords.get("theta_obs", [])]
+    fixed = spec.fixed.get("theta_obs")
+    if isinstance(fixed, (int, float)) and not isinstance(fixed, bool):
+        vals.append(float(fixed))
+    small = sorted({v for v in vals if 0 < v < RADIANS_LOOKALIKE_DEG})
+    if small:
+        warn(f"{spec_path}: theta_obs = {', '.join(f'{v:g}' for v in small)} looks like radians; "
+             "theta_obs is in degrees (e.g. 0.05 rad = 2.86 deg)")
 
 
 def _cluster_choice(cluster: Optional[str], loaded) -> str:
