@@ -344,6 +344,8 @@ def serve(cube_path, port: int | None = None, show: bool = True, catalog="4lac",
     cube_path = Path(cube_path)
     if not cube_path.exists():
         raise FileNotFoundError(f"cube not found: {cube_path}")
+    if port:  # a taken --port fails before the (possibly long) loading
+        choose_port(port)
     # load once per server (fails early on bad input); every session reuses them
     obs = red.load_observables(cube_path).compute()
     cat = (catalogs.load_catalog(catalog, catalog_dir)
