@@ -351,7 +351,10 @@ def serve(cube_path, port: int | None = None, show: bool = True, catalog="4lac",
     cat = (catalogs.load_catalog(catalog, catalog_dir)
            if catalog and str(catalog).lower() != "none" else None)
     build_app(cube_path, cat, catalog_dir, obs=obs)
+    asked = port
     port = choose_port(port) or _free_port()  # the origin names the port: choose it now
+    if asked is None and port != DEFAULT_PORT:
+        print(f"port {DEFAULT_PORT} is in use: serving on http://127.0.0.1:{port}/", flush=True)
     return pn.serve(lambda: build_app(cube_path, cat, catalog_dir, obs=obs), port=port, show=show,
                     title=f"sweep explore {cube_path.name}", threaded=threaded,
                     address="127.0.0.1", websocket_origin=websocket_origins(port, allow_origin))
