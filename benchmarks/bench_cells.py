@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--no-cold", action="store_true")
     a = ap.parse_args()
 
-    from sweep.hadronic_validation import athena_test4_blob
+    from sweep.validation.hadronic import athena_test4_blob
     from sweep.model import tables
     from sweep.model.cell import run_cell
     from sweep.model.kinetics import Blob, Injection, Processes, solve

@@ -35,7 +35,7 @@ from distributed import Client, LocalCluster
 from sweep import engine, store
 from sweep.clusters import _dask_config
 from sweep.spec import load_spec
-from sweep.testing import configured
+from sweep.validation.fake_cell import configured
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,7 +28,8 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from sweep.hadronic_validation import athena_test4_blob, figures, load_reference  # noqa: E402
+import _reference  # noqa: F401,E402  (SWEEP_ATHENA_DIR for the reference spectra)
+from sweep.validation.hadronic import athena_test4_blob, figures, load_reference  # noqa: E402
 from sweep.model import hadronic as H  # noqa: E402
 from sweep.model import kinetics  # noqa: E402
 from sweep.model.processes import bethe_heitler as bhm  # noqa: E402

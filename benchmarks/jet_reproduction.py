@@ -10,7 +10,7 @@ from sweep.model import constants as C
 from sweep.model import fields as fl
 from sweep.model import injection as inj
 from sweep.model import jet
-from sweep.jet_validation import SECTION_8_2, Z_RS
+from sweep.validation.jet import SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
 LABEL = {"gamma": "Γ", "doppler": "δ", "sigma": "σ", "p": "p", "radius": "R [cm]", "B": "B' [G]",

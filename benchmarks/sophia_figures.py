@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sweep.hadronic_validation import athena_test4_blob, figures, load_reference, neutrino_normalisation
+import _reference  # noqa: F401,E402  (SWEEP_ATHENA_DIR for the reference spectra)
+from sweep.validation.hadronic import athena_test4_blob, figures, load_reference, neutrino_normalisation
 from sweep.model import constants as const
 from sweep.model.kinetics import solve
 from sweep.model.processes import photopion as pg

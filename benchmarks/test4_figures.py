@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sweep.hadronic_validation import athena_test4_blob, figures, load_reference
+import _reference  # noqa: F401,E402  (SWEEP_ATHENA_DIR for the reference spectra)
+from sweep.validation.hadronic import athena_test4_blob, figures, load_reference
 from sweep.model import constants as const
 from sweep.model.kinetics import solve
 

@@ -11,7 +11,8 @@ Run:  PYTHONPATH=src python benchmarks/test4_lehamoc_quadrature.py
 """
 import numpy as np
 
-from sweep import hadronic_validation as hv
+import _reference  # noqa: F401,E402  (SWEEP_ATHENA_DIR for the reference spectra)
+from sweep.validation import hadronic as hv
 from sweep.model import constants as const
 from sweep.model.kinetics import solve
 

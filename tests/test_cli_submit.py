@@ -26,7 +26,7 @@ def test_submit_ends_with_next_commands_and_unwrapped_report(tmp_path):
     cube = deep / "hint.zarr"
     spec = tmp_path / "hint.yaml"
     spec.write_text(SPEC.format(out=f"'{cube}'"))
-    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell"],
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.splitlines()

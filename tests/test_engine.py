@@ -2,7 +2,7 @@
 worker death → retry, repeated deaths → failed cells with the reason, --retry-failed, --append,
 axes mismatch refused.
 
-Fault tests use ``sweep.testing.fake_cell`` (deterministic stand-in with injectable faults); the
+Fault tests use ``sweep.validation.fake_cell.fake_cell`` (deterministic stand-in with injectable faults); the
 end-to-end tests run the real ``sweep.model.cell.run_cell``.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import xarray as xr
 from sweep import engine, store
 from sweep.model.cell import CellStatus
 from sweep.spec import load_spec, parse_spec
-from sweep.testing import configured
+from sweep.validation.fake_cell import configured
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = str(Path(sys.executable).with_name("sweep"))
@@ -153,7 +153,7 @@ def test_client_sigkill_then_resume(tmp_path):
     spec.write_text(SPEC.replace("[5, 30, 100, 300]", "[20, 30, 40, 60, 80, 100, 200, 300]").replace(
         "output: {chunks: {z_diss: 2}}", f"output: {{path: {tmp_path / 'k.zarr'}, chunks: {{z_diss: 1}}}}"))
     env = {**os.environ, "SWEEP_FAKE_SLEEP": "0.4", "SWEEP_FAKE_LOG": str(tmp_path / "log1")}
-    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"]
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     cube = tmp_path / "k.zarr"
     t0 = time.time()
@@ -196,11 +196,11 @@ def test_client_sigkill_then_resume(tmp_path):
 def test_cli_axes_mismatch_refused_exit_2(tmp_path):
     spec = tmp_path / "a.yaml"
     spec.write_text(SPEC.replace("output: {", f"output: {{path: {tmp_path / 'a.zarr'}, "))
-    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"],
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     spec.write_text(spec.read_text().replace("[10, 30]", "[10, 60]"))
-    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell"],
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "axis sigma0" in r.stderr and "--append" in r.stderr
     assert "Traceback" not in r.stderr
@@ -224,7 +224,7 @@ def test_cli_axes_mismatch_refused_exit_2(tmp_path):
                        text=True)
     assert r.returncode == 0 and "repaired: 4 cells of 2 damaged chunks" in r.stdout, r.stdout + r.stderr
     spec.write_text(spec.read_text().replace("[10, 60]", "[10, 30]"))
-    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"],
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "computing 4 cells in 2 tasks" in r.stdout, r.stdout + r.stderr
     r = subprocess.run([SWEEP, "verify", str(tmp_path / "a.zarr")], capture_output=True, text=True)
@@ -288,7 +288,7 @@ def test_cli_existing_scheduler_address(client, tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(SPEC.replace("output: {", f"output: {{path: {tmp_path / 's.zarr'}, "))
     r = subprocess.run([SWEEP, "submit", str(spec), "--cluster", client.scheduler.address,
-                        "--cell-fn", "sweep.testing:fake_cell"], capture_output=True, text=True, timeout=120)
+                        "--cell-fn", "sweep.validation.fake_cell:fake_cell"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "computing 8 cells" in r.stdout and (tmp_path / "s.performance.html").exists()
     assert store.verify(tmp_path / "s.zarr").ok
@@ -301,7 +301,7 @@ def test_ctrl_c_keeps_finished_chunks_and_resumes(tmp_path):
     spec.write_text(SPEC.replace("[5, 30, 100, 300]", "[20, 30, 40, 60, 80, 100]").replace(
         "output: {chunks: {z_diss: 2}}", f"output: {{path: {tmp_path / 'i.zarr'}, chunks: {{z_diss: 1}}}}"))
     env = {**os.environ, "SWEEP_FAKE_SLEEP": "0.4"}
-    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"]
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cube = tmp_path / "i.zarr"
     t0 = time.time()
@@ -364,7 +364,7 @@ def test_sigterm_like_ctrl_c(tmp_path):
     spec.write_text(SPEC.replace("[5, 30, 100, 300]", "[20, 30, 40, 60, 80, 100]").replace(
         "output: {chunks: {z_diss: 2}}", f"output: {{path: {tmp_path / 't.zarr'}, chunks: {{z_diss: 1}}}}"))
     env = {**os.environ, "SWEEP_FAKE_SLEEP": "0.4"}
-    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"]
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cube = tmp_path / "t.zarr"
     _wait_done(cube, 2)
@@ -389,7 +389,7 @@ def test_exit_codes_reports_and_foreign_files(tmp_path):
     spec.write_text(SPEC.replace("output: {", f"output: {{path: {tmp_path / 'x.zarr'}, "))
     foreign = tmp_path / "x.performance.html"
     foreign.write_text("my own notes")
-    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell"]
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell"]
     env = {**os.environ, "SWEEP_FAKE_RAISE_AT": "z_diss=100,sigma0=30"}
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 3, r.stdout + r.stderr
@@ -434,7 +434,7 @@ def test_disk_full_and_read_only_store(tmp_path, fault):
     spec = tmp_path / "f.yaml"
     spec.write_text(SPEC.replace("output: {", f"output: {{path: {d / 'f.zarr'}, "))
     py = sys.executable
-    sweep = f"{SWEEP} submit {spec} --cell-fn sweep.testing:fake_cell --no-report"
+    sweep = f"{SWEEP} submit {spec} --cell-fn sweep.validation.fake_cell:fake_cell --no-report"
     half = (f"{py} -c \"from sweep import store; from sweep.spec import load_spec; "
             f"store.prepare('{d / 'f.zarr'}', load_spec('{spec}'))\"")
     status = f"{SWEEP} status {d / 'f.zarr'} --json"

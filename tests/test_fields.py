@@ -8,7 +8,7 @@ from scipy.integrate import quad
 from sweep.model import constants as C
 from sweep.model import fields as fl
 from sweep.model import jet
-from sweep.jet_validation import FIELD_SIGFIGS, SECTION_8_2, Z_RS
+from sweep.validation.jet import FIELD_SIGFIGS, SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
 P = JetParameters()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from sweep.hadronic_validation import (athena_test4_blob, figures, load_reference, neutrino_normalisation,
+from sweep.validation.hadronic import (athena_test4_blob, figures, load_reference, neutrino_normalisation,
                                        sophia_secondaries_fold)
 from sweep.model import constants as const
 from sweep.model import hadronic as H
@@ -254,7 +254,7 @@ def test_neutrinos_equal_direct_ka08_quadrature():
     max ≤ 0.02 dex (measured 0.009, in the protons' exponential tail at 10^10.3 m_ec²). The max
     guards ``proton_sweep``: with the pairs' sweep the face proton counts are first-order in the
     exponential cut-off and the tail was −0.086 dex (docs/hadronic-solver.md §3 round 2)."""
-    from sweep.hadronic_validation import ka08_secondaries_quadrature
+    from sweep.validation.hadronic import ka08_secondaries_quadrature
 
     ss = solve(athena_test4_blob(20, pg_loss_model="ka08"))
     le = np.arange(5.0, 11.01, 0.1)
@@ -395,7 +395,7 @@ def test_cell_photopion_efficiency_per_target():
 
 def test_example_yaml_is_the_python_test4():
     """examples/athena_test4.yaml (``sweep blob``) builds exactly the blob of
-    ``sweep.hadronic_validation.athena_test4_blob`` (same spectra, bit for bit), so the figures
+    ``sweep.validation.hadronic.athena_test4_blob`` (same spectra, bit for bit), so the figures
     above are those of ``sweep blob examples/athena_test4.yaml``."""
     from pathlib import Path
 

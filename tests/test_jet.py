@@ -13,7 +13,7 @@ import pytest
 from sweep.model import constants as C
 from sweep.model import injection as inj
 from sweep.model import jet
-from sweep.jet_validation import SECTION_8_2, Z_RS
+from sweep.validation.jet import SECTION_8_2, Z_RS
 from sweep.model.params import JetParameters
 
 P = JetParameters()

@@ -10,7 +10,7 @@ import pytest
 
 from sweep.plan import Calibration, calibrate, format_plan, make_plan, make_tasks, makespan
 from sweep.spec import parse_spec
-from sweep.testing import configured
+from sweep.validation.fake_cell import configured
 
 SPEC = """
 axes:
@@ -83,7 +83,7 @@ def test_cli_plan_submits_nothing(tmp_path):
     r = subprocess.run([sweep, "plan", str(spec), "--cell-seconds", "10"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "21 cells" in r.stdout and "estimated wall time" in r.stdout
-    r = subprocess.run([sweep, "plan", str(spec), "--cell-fn", "sweep.testing:fake_cell"],
+    r = subprocess.run([sweep, "plan", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "calibration run" in r.stdout, r.stderr
     assert not (tmp_path / "c.zarr").exists()

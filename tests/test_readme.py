@@ -67,7 +67,7 @@ def test_other_entry_points_run_as_written(tmp_path):
     (tmp_path / "tiny.yaml").write_text(spec.replace("[5, 15, 30, 60, 100, 200, 380, 1000]",
                                                      "[5, 30]"))
     r = subprocess.run([SWEEP, "submit", "tiny.yaml", "--out", "cubes/smoke.zarr",
-                        "--cell-fn", "sweep.testing:fake_cell", "--no-report"], cwd=tmp_path,
+                        "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     for cmd in cmds:

@@ -101,7 +101,7 @@ cluster:
 retries: 3
 """)
     env = {**os.environ, "SWEEP_FAKE_SLEEP": "1.5"}
-    p = subprocess.Popen([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"],
+    p = subprocess.Popen([SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cube = tmp_path / "s.zarr"
     cancelled = None

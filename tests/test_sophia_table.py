@@ -181,7 +181,7 @@ def test_frozen_rows_do_not_change_test4():
     """Freezing the SOPHIA rows above 30 GeV (speed) instead of at the table top (10 TeV, exact
     use of every bin) changes ATHEνA Test 4's neutrinos by ≤ 0.003 dex and photons by ≤ 0.001 dex
     (over 2 dex below their peaks; measured 7.5e-4 / 2.8e-4 dex)."""
-    from sweep.hadronic_validation import athena_test4_blob
+    from sweep.validation.hadronic import athena_test4_blob
     from sweep.model import hadronic as H
     from sweep.model.kinetics import solve
     from sweep.model.processes import photopion as pp

@@ -11,7 +11,7 @@ import xarray as xr
 from sweep import store
 from sweep.model.cell import JET_QUANTITIES, CellResult, CellStatus, output_grids
 from sweep.spec import cell_parameters, parse_spec
-from sweep.testing import fake_cell
+from sweep.validation.fake_cell import fake_cell
 
 SPEC = """
 name: store-test

@@ -387,7 +387,7 @@ def plot(cfg: BlobConfig, res, path: str | Path, base: Path) -> None:
             ax.loglog(10 ** ref[:, 0] * const.m_e_c2 / const.h, 10 ** ref[:, 1], "x", color="C3", ms=3,
                       label="reference neutrinos")
             if cfg.reference.photons:  # the comparison figures of docs/hadronic.md §7
-                from sweep.hadronic_validation import figures, neutrino_normalisation
+                from sweep.validation.hadronic import figures, neutrino_normalisation
 
                 f = figures(res, np.loadtxt(_resolve(cfg.reference.photons, base)), ref)
                 fac, med = neutrino_normalisation(f, ref)

@@ -83,7 +83,7 @@ def smoke_cells() -> dict[str, np.ndarray]:
 
 def athena_cases() -> dict[str, np.ndarray]:
     """ATHEνA Test 1 (SSC) and Test 4 (leptohadronic) at 20 ppd: spectra, balance, figures."""
-    from sweep.hadronic_validation import athena_test4_blob, figures, load_reference
+    from sweep.validation.hadronic import athena_test4_blob, figures, load_reference
     from sweep.model.kinetics import Blob, Injection, Processes, solve
 
     t1 = solve(Blob(R=1e15, B=1.0, ppd=20, processes=Processes(synchrotron_kernel="single_pitch"),

@@ -16,6 +16,7 @@ the reference abscissae; "peak" is the reference's.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ from sweep.model import constants as const
 
 L_E = 10**40.6
 L_P = 10**46.46
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "athena"
+#: environment variable naming the folder of the ATHEνA reference spectra (test-only data, never
+#: shipped with the package; the tests and benchmarks point it at the repository's reference shelf)
+ATHENA_DIR_ENV = "SWEEP_ATHENA_DIR"
 
 
 def athena_test4_blob(ppd: int = 20, kernel: str = "single_pitch", **proton_kw):
@@ -41,7 +44,12 @@ def athena_test4_blob(ppd: int = 20, kernel: str = "single_pitch", **proton_kw):
 
 
 def load_reference(data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    d = Path(data_dir) if data_dir else DATA
+    """ATHEνA Test 4 reference (photons, neutrinos) from ``data_dir``, else ``$SWEEP_ATHENA_DIR``."""
+    d = data_dir or os.environ.get(ATHENA_DIR_ENV)
+    if not d:
+        raise FileNotFoundError(f"ATHEνA reference spectra: pass data_dir or set {ATHENA_DIR_ENV} "
+                                "to the folder holding ATHEvA_test4_photons.txt")
+    d = Path(d)
     return (np.loadtxt(d / "ATHEvA_test4_photons.txt"), np.loadtxt(d / "ATHEvA_test4_neutrinos.txt"))
 
 
