@@ -144,3 +144,72 @@ def test_pair_spectrum_broad_and_below_kinematic_limit(grids, kern):
     cum = np.cumsum(e) / e.sum()
     u10, u90 = u[np.searchsorted(cum, 0.1)], u[np.searchsorted(cum, 0.9)]
     assert u90 / u10 > 10
+
+
+@pytest.mark.slow
+def test_pair_spectrum_on_blackbody_vs_direct_blumenthal_integral(grids, kern):
+    """Issue 9 req. 5 (BH stays exact, no tuning): e± spectrum of mono-energetic protons
+    (γ_p = 1e7) on an isotropic 10⁵ K black body (κ = 2γ_p x ~ 10–10³) from the solver's kernels
+    (KA08 Eq. 62 tabulated as M(u, κ), photon-bin averaged, binned, renormalised to φ) against a
+    direct numerical integral of Blumenthal's (1970) dσ/(dE₋dcosθ₋) (``w_blumenthal``) with scipy
+    quad and none of the kernel's tables: per electron,
+
+        dN/(dt du) = ∫_{k_min(u)}^∞ dk F(k) ∫_{E_min(u)}^{k−1} dE₋ W(k, E₋, (E₋ − u)/p₋)/p₋,
+        F(k) = 2c k ∫_{x > k/2γ_p} dx n(x)/(2γ_p x)²   [per unit k; α_f r_e² factored out]
+
+    (the angle-integrated KA08 Eq. 62 with the photon integral moved inside), u = γ_e/γ_p,
+    leptons = 2 × electrons.  Energy-weighted shape u² dN/du (each normalised to its energy)
+    within 5 % where above 1e-2 of its peak (binning of a 20-ppd lattice); the total pair energy
+    equals the proton's BH loss to round-off (kernels renormalised to φ), and the direct
+    integral's energy equals that loss within 1.5 % (Chodorowski's φ fit vs the exact W).
+    Measured: shape within 0.7 % everywhere above 1e-2 of the peak, energy 0.57 % (quad
+    tolerances 1e-5/1e-4 relative; ~15 s)."""
+    from scipy.integrate import quad
+
+    x, gp, ge = grids
+    T = 1e5
+    j = int(np.argmin(abs(gp - 1e7)))
+    g = gp[j]
+    n_p = np.zeros_like(gp)
+    n_p[j] = 1.0 / kern.dgamma_p[j]
+    nx = blackbody_density(x, T)
+    q = bh.bh_pair_injection(kern, nx, n_p)  # per unit γ_e, e⁺ + e⁻
+    loss = bh.bh_loss_rate(kern, nx)[j]  # −dγ_p/dt
+    e_solver = np.sum(q * ge * kern.dgamma_e) * C.m_e_c2
+    assert e_solver == pytest.approx(loss * C.m_p_c2, rel=1e-9)
+    # F(k) on a fine log grid (black body integral by quad in ln x)
+    theta = C.k_B * T / C.m_e_c2
+    lk = np.linspace(np.log(2.0), np.log(2 * g * 80 * theta), 200)
+
+    def F(kk):
+        lo = kk / (2 * g)
+        v, _ = quad(lambda l: float(blackbody_density(np.exp(l), T)) / (2 * g * np.exp(l)) ** 2 * np.exp(l),
+                    np.log(lo), np.log(max(80 * theta, 1.01 * lo)), limit=200)
+        return 2 * C.c * kk * v
+
+    Fk = np.array([F(np.exp(v)) for v in lk])
+
+    def inner(u, kk):
+        emin = (1 + u * u) / (2 * u)
+        if kk - 1 <= emin:
+            return 0.0
+        v, _ = quad(lambda em: bh.w_blumenthal(kk, em, u) / np.sqrt(em * em - 1), emin, kk - 1, limit=100,
+                    epsrel=1e-5)
+        return v
+
+    us = np.logspace(-3.5, 2.5, 25)
+    direct = np.empty(us.size)
+    for a, u in enumerate(us):
+        kmin = (1 + u) ** 2 / (2 * u)
+        f = lambda l: np.interp(l, lk, Fk) * inner(u, np.exp(l)) * np.exp(l)  # noqa: E731
+        direct[a] = (quad(f, np.log(max(kmin, 2.0)), lk[-1], limit=100, epsrel=1e-4)[0]
+                     if np.log(kmin) < lk[-1] else 0.0)
+    direct *= 2 * C.alpha_f * C.r_e**2  # e⁺ + e⁻ per unit u per s
+    e_direct = np.trapezoid(direct * us * us, np.log(us)) * g * C.m_e_c2
+    assert e_direct == pytest.approx(loss * C.m_p_c2, rel=0.015)
+    sol = np.interp(np.log(us * g), np.log(ge), q * ge * ge) / g  # u² dN/du per s (same units)
+    ds, ss = direct * us * us / e_direct, sol / e_solver
+    top = ds > ds.max() * 1e-2
+    print("BH shape ratios solver/direct:", np.round(ss[top] / ds[top], 4), "energy direct/loss:",
+          e_direct / (loss * C.m_p_c2))
+    assert np.max(np.abs(ss[top] / ds[top] - 1)) < 0.05

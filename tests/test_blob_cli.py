@@ -20,6 +20,15 @@ def test_example_runs_and_writes(tmp_path):
     assert res.exit_code == 0, res.output
     assert "converged" in res.output
     assert nc.stat().st_size > 0 and png.stat().st_size > 0
+    # says where the files went, and (the YAML names ATHEνA references) the agreement in dex:
+    # the Test 1 bounds of test_kinetics (photons median ≤ 0.03, max ≤ 0.10; pairs ≤ 0.03)
+    assert f"plot written to {png}" in res.stdout and f"spectra written to {nc}" in res.stdout
+    import re
+
+    m = re.search(r"photons median ([\d.]+) dex, max ([\d.]+) dex", res.stdout)
+    assert m and float(m[1]) <= 0.03 and float(m[2]) <= 0.10, res.stdout
+    m = re.search(r"pairs median ([\d.]+) dex", res.stdout)
+    assert m and float(m[1]) <= 0.03, res.stdout
     import xarray as xr
 
     ds = xr.open_dataset(nc)
@@ -30,6 +39,7 @@ def test_example_runs_and_writes(tmp_path):
     ds.close()
     res = runner.invoke(app, ["blob", str(EXAMPLE), "--out", str(csv)])
     assert res.exit_code == 0
+    assert "plot written" not in res.stdout
     arr = np.loadtxt(csv, delimiter=",")
     assert arr.shape[1] == 4
 

@@ -77,3 +77,16 @@ def test_radians_lookalike_warns(args, warns):
     assert ("looks like radians" in res.stderr) is warns, res.stderr
     if args[-1] == "0.05":
         assert "--theta-obs 2.86" in res.stderr
+
+
+def test_radian_theta_in_grid_spec_warns(tmp_path):
+    """A grid spec with θ_obs axis values in radians (0.05, 0.1) warns on `sweep plan`, naming them."""
+    spec = tmp_path / "rad.yaml"
+    spec.write_text("name: rad\naxes:\n  theta_obs: {values: [0.05, 0.1, 3]}\n"
+                    "  z_diss: {values: [30], unit: Rs}\n")
+    res = runner.invoke(app, ["plan", str(spec), "--cell-seconds", "1"])
+    assert res.exit_code == 0, res.output
+    assert "theta_obs = 0.05, 0.1 looks like radians" in res.stderr, res.stderr
+    spec.write_text(spec.read_text().replace("0.05, 0.1, 3", "1, 3"))
+    res = runner.invoke(app, ["plan", str(spec), "--cell-seconds", "1"])
+    assert res.exit_code == 0 and "radians" not in res.stderr

@@ -124,5 +124,53 @@ def test_widget_changes_plot(server):
                     break
             assert "z_diss=1000" in text1, text1
             assert shot1 != shot0, "SED plot did not change after moving the z_diss selector"
+            # the seeds' view tab (sweep plot neutrinos as a panel tab) draws its bokeh panels
+            page.get_by_text("neutrinos vs hard X-rays", exact=True).click()
+            seeds = page.locator(".sweep-seeds")
+            seeds.locator("canvas").first.wait_for(state="visible", timeout=60_000)
+            assert seeds.locator("canvas").count() >= 1
+        finally:
+            browser.close()
+
+
+def test_source_placement_is_stated_and_changes_rates(server):
+    """The page says which redshift and declination the fluxes and IceCube rates assume (the
+    cube was reduced at the defaults z = 1, dec = 0°); typing another redshift restates it and
+    recomputes the cell's IceCube rate (farther source: fewer tracks)."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            page.goto(server, timeout=60_000)
+            header = page.locator(".sweep-header")
+            header.get_by_text("IceCube rates assume").wait_for(timeout=60_000)
+            info = page.locator(".sweep-info")
+            info.get_by_text("selected cell").wait_for(timeout=60_000)
+
+            def text(loc):
+                return " | ".join(loc.locator("p, li, strong").all_inner_texts())
+
+            assert "redshift z = 1, declination 0°" in text(header), text(header)
+
+            def rate():
+                m = re.search(r"icecube_tracks_per_year = ([0-9.e+-]+)", text(info))
+                return float(m[1]) if m else None
+
+            r0 = rate()
+            assert r0 is not None and r0 > 0, text(info)
+            box = page.locator(".sweep-z-source input")
+            box.fill("2")
+            box.press("Enter")
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                page.wait_for_timeout(500)
+                if "z = 2," in text(header) and rate() not in (None, r0):
+                    break
+            assert "redshift z = 2, declination 0°" in text(header), text(header)
+            assert rate() < r0, (rate(), r0)
         finally:
             browser.close()

@@ -211,6 +211,24 @@ def test_cli_axes_mismatch_refused_exit_2(tmp_path):
     (tmp_path / "a.zarr" / "status" / "c" / "0" / "0").write_bytes(b"junk")
     r = subprocess.run([SWEEP, "verify", str(tmp_path / "a.zarr")], capture_output=True, text=True)
     assert r.returncode == 1 and "DAMAGE" in r.stderr
+    # issue 12: a flipped byte in a spectrum chunk is found (checksum); --repair resets the
+    # damaged chunks' cells to pending and a resubmit recomputes exactly them (before: "nothing
+    # to compute" and the damage stayed)
+    chunk = tmp_path / "a.zarr" / "n_e" / "c" / "1" / "1" / "0"
+    blob = bytearray(chunk.read_bytes())
+    blob[len(blob) // 2] ^= 0x04
+    chunk.write_bytes(bytes(blob))
+    r = subprocess.run([SWEEP, "verify", str(tmp_path / "a.zarr")], capture_output=True, text=True)
+    assert r.returncode == 1 and "n_e: chunk unreadable" in r.stderr
+    r = subprocess.run([SWEEP, "verify", str(tmp_path / "a.zarr"), "--repair"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and "repaired: 4 cells of 2 damaged chunks" in r.stdout, r.stdout + r.stderr
+    spec.write_text(spec.read_text().replace("[10, 60]", "[10, 30]"))
+    r = subprocess.run([SWEEP, "submit", str(spec), "--cell-fn", "sweep.testing:fake_cell", "--no-report"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "computing 4 cells in 2 tasks" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([SWEEP, "verify", str(tmp_path / "a.zarr")], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("ok")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -137,3 +137,45 @@ def test_cli_chain(tmp_path):
         r = run(app, args)
         assert r.exit_code == 2, (args, r.output)
         assert field in r.output and "Traceback" not in r.output
+
+
+def test_sed_selection_never_draws_cells_not_done(cube_and_obs):
+    """16 cells, one failed: without --sel at most --max-lines done cells are drawn (never the
+    failed one), the note says how many and why; the labels carry units and only the axes that
+    vary, the title the ones that do not."""
+    cube, _ = cube_and_obs
+    st = cube["status"].transpose("sigma0", "mdot", "z_diss").values
+    bad = tuple(int(i[0]) for i in np.nonzero(st != 1))
+    pick = plots.sed_selection(cube, None, max_lines=6)
+    assert len(pick["cells"]) == 6 and pick["n_eligible"] == 15 and pick["n_cells"] == 16
+    idx = [tuple(c[d] for d in ("sigma0", "mdot", "z_diss")) for c in pick["cells"]]
+    assert bad not in idx
+    assert "6 of 16 cells drawn" in pick["note"] and "1 not drawn" in pick["note"]
+    assert "evenly spaced" in pick["note"]
+    allp = plots.sed_selection(cube, None, max_lines=50)
+    assert len(allp["cells"]) == 15  # every done cell, the failed one left out
+    one = plots.sed_selection(cube, {"sigma0": "30", "mdot": "0.01"})
+    assert one["varying"] == ["z_diss"] and set(one["fixed"]) == {"σ0 = 30", "ṁ = 0.01"}
+    labels = [c[0] for c in plots.sed_curves(cube, selection=one)]
+    unit = cube["z_diss"].attrs["units"]
+    assert labels[0] == f"z_diss = {float(cube.z_diss[0]):g} {plots._UNIT_TEXT.get(unit, unit)}"
+    assert "σ0 = 30" in one["title"]
+
+
+def test_cli_sed_says_what_it_drew(tmp_path):
+    from sweep.cli import app
+
+    cube = tmp_path / "c.zarr"
+    rc.write_cube(cube, chunks={"z_diss": 2})
+    r = CliRunner().invoke(app, ["plot", "sed", str(cube), "--max-lines", "4", "--out",
+                                 str(tmp_path / "s.png")])
+    assert r.exit_code == 0, r.output
+    assert "4 of 16 cells drawn (no --sel: the whole cube); 15 are done" in r.stdout
+
+
+def test_track_segments_break_at_gaps_and_jumps():
+    """A NaN breaks a track; a step of more than JUMP_DEX in log ν_pk is a jump, not a line."""
+    x = np.array([17.3, 16.8, 12.9, 12.7, np.nan, 12.4])
+    y = np.array([44.0, 44.1, 44.2, 44.0, 43.0, 42.0])
+    cont, jump = plots.track_segments(x, y)
+    assert cont == [(0, 1), (2, 3)] and jump == [(1, 2)]

@@ -19,6 +19,24 @@ from sweep.spec import LocalSpec
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _dask_config_restored():
+    """A Client whose connection is refused sets ``scheduler: dask.distributed`` in dask's config
+    and restores it only when garbage-collected: collect, then restore the config, so later tests
+    compute locally."""
+    import gc
+
+    import dask
+
+    keys = ("scheduler", "shuffle")
+    saved = {k: dask.config.config[k] for k in keys if k in dask.config.config}
+    yield
+    gc.collect()
+    for k in keys:
+        dask.config.config.pop(k, None)
+    dask.config.config.update(saved)
+
+
 def _external_ip() -> str | None:
     """An address of this machine other than loopback (None if it has none)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -64,6 +82,19 @@ def test_local_cluster_tls_refuses_a_client_without_certificate():
                     tls.sendall(b"\x00" * 8)
                     if not tls.recv(1):
                         raise ConnectionError("closed by the scheduler")
+        # 2b. an existing TLS scheduler (--cluster tls://...) with the certificate files given in
+        # cluster.address_tls is reachable; without them it is not
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _, d = clusters.security_files(cluster.security, Path(tmp))
+            files = {"ca_file": str(d / "cert.pem"), "cert": str(d / "cert.pem"),
+                     "key": str(d / "key.pem")}
+            _, c2, info2 = clusters.address_client(addr, files)
+            try:
+                assert info2.tls and c2.submit(sum, [2, 3]).result(timeout=60) == 5
+            finally:
+                c2.close()
         # 3. scheduler, workers and dashboard listen on loopback only
         dport = cluster.scheduler.http_server.port
         assert info.dashboard.startswith(f"http://127.0.0.1:{dport}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -62,6 +63,16 @@ def test_smoke_grid_on_slurm_real_model(slurm, tmp_path):
                         "--out", str(out)], capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ssh -N -L" in r.stdout  # the tunnel command to reach the dashboard
+    # TLS (issue 12): the scheduler listens with tls://, the workers started with the
+    # certificates (from a private directory beside the cube, removed at the end)
+    assert "scheduler: tls://" in r.stdout and "(TLS, temporary certificates)" in r.stdout
+    errs = "".join(f.read_text() for f in (tmp_path / "smoke.logs").glob("*.err"))
+    import re
+
+    assert re.search(r"Start worker at:\s+tls://", errs), errs[-2000:]
+    assert re.search(r"Registered to:\s+tls://", errs), errs[-2000:]
+    assert not list(tmp_path.glob(".sweep-tls-*"))
+    assert stat.S_IMODE((tmp_path / "smoke.logs").stat().st_mode) == 0o750
     ds = xr.open_zarr(out)
     st = ds.status.values
     z = ds.z_diss.values

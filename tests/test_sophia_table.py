@@ -158,7 +158,7 @@ def test_sophia_kernels_bookkeeping():
     x = lattice(-10 * ppd, 27 * ppd + 1, ppd)
     gpf = lattice(0, 13 * ppd, ppd, 0.5)
     k = pp.build_photopion_kernels(x, gpf, x, x)
-    assert k.loss_model == "sophia"
+    assert np.any(k.K_neutron > 0)  # the default is the SOPHIA table
     me_mp = C.m_e / C.m_p
 
     def energy(t):  # Σ_m ξ_m T per row
@@ -271,3 +271,19 @@ def test_near_threshold_blackbody_vs_event_by_event_sophia(builder):
         assert np.all(d <= 0.03 + 3 * np.log10(np.e) / np.sqrt(cnt[top]))
         e_sol = np.sum(grid * grid * q * np.gradient(np.log(grid)))
         assert e_sol == pytest.approx(E.sum() * rate / N, rel=0.02)
+
+
+def test_cell_reports_escaping_neutron_luminosity():
+    """A leptohadronic jet cell (baseline parameters, z = 30 R_s, 10 ppd) carries the photopion
+    neutron luminosity for the cube (``CellResult.blob["L_neutron"]``, cube variable L_neutron):
+    positive, below the injected power L_inj (it is a part of what the protons lose), and
+    zero in leptonic mode (no proton processes)."""
+    from sweep.model.cell import BLOB_QUANTITIES, CellStatus, ModelOptions, run_cell
+
+    assert BLOB_QUANTITIES["L_neutron"][0] == "erg s-1"
+    r = run_cell({"z_diss": 30.0, "z_unit": "Rs"}, ModelOptions(ppd=10))
+    assert r.status == CellStatus.DONE, r.message
+    assert r.blob["L_neutron"] > 0
+    assert r.blob["L_neutron"] < r.jet["L_inj"]
+    lep = run_cell({"z_diss": 30.0, "z_unit": "Rs"}, ModelOptions(ppd=8, radiation="leptonic"))
+    assert lep.blob["L_neutron"] == 0.0

@@ -47,6 +47,7 @@ BUILDER_VERSION = "1.0"
 EPS_TH = 0.1517  # GeV, SOPHIA's photopion threshold
 SPECIES = ("gamma", "positron", "electron", "nu_mu", "antinu_mu", "nu_e", "antinu_e",
            "proton", "neutron", "other")
+NUCLEON_CODE = {"proton": 13, "neutron": 14}
 _PDG = {22: 0, -11: 1, 11: 2, 14: 3, -14: 4, 12: 5, -12: 6}
 DEFAULT = dict(n_bins=120, eps_max=1e4, events_per_bin=100000, x_min=1e-8, x_per_decade=40, seed=20260409)
 OUT = Path(__file__).resolve().parents[1] / "src" / "sweep" / "model" / "data" / "sophia_yields.npz"
@@ -61,7 +62,7 @@ class SophiaRunner:
 
     _model = None  # chromo allows one SOPHIA instance per process: shared, reseeded per use
 
-    def __init__(self, seed):
+    def __init__(self, seed, projectile="proton"):
         from chromo.kinematics import FixedTarget
         from chromo.models import Sophia20
 
@@ -72,9 +73,13 @@ class SophiaRunner:
         self.reseed(seed)
         # muons stable (decayed below with V-A); neutrons/antinucleons stable; π, K, hyperons decay
         self.m.final_state_particles = [13, -13, 2112, -2112]
-        self.mp = float(self.lib.s_mass1.am[12])  # SOPHIA's proton mass AM(13) [GeV]
+        if projectile not in NUCLEON_CODE:
+            raise ValueError(f"projectile: value {projectile!r} is invalid; allowed: {tuple(NUCLEON_CODE)}")
+        self.code = NUCLEON_CODE[projectile]  # SOPHIA's L0: 13 proton, 14 neutron
+        # SOPHIA's own nucleon mass AM(L0) [GeV]: the nucleon is at rest (chromo passes 0.93892)
+        self.mn = float(self.lib.s_mass1.am[self.code - 1])
         self.mmu = float(self.lib.s_mass1.am[3])
-        self.lib.initial(13)
+        self.lib.initial(self.code)
 
     def reseed(self, seq):
         rng = np.random.default_rng(seq)
@@ -84,14 +89,14 @@ class SophiaRunner:
 
     def sigma(self, eps):
         """SOPHIA's total γp cross-section [μb] at photon energy ε_r [GeV] (proton at rest)."""
-        return np.array([self.lib.crossection(float(e), 3, 13) for e in np.atleast_1d(eps)])
+        return np.array([self.lib.crossection(float(e), 3, self.code) for e in np.atleast_1d(eps)])
 
     def events(self, eps_list):
         """Final particles of one event per ε in eps_list: (event index, pdg id, E, px, py, pz)."""
         lib = self.lib
         ev, ids, p = [], [], []
         for k, e in enumerate(eps_list):
-            lib.eventgen(13, self.mp, float(e), 180.0)
+            lib.eventgen(self.code, self.mn, float(e), 180.0)
             lib.toevt()
             h = lib.hepevt
             n = int(h.nhep)
@@ -176,10 +181,10 @@ def final_state(runner, eps, mrng, tol=None):
         ev = np.concatenate([ev[~mu], np.repeat(ev[mu], 3)])
         pid = np.concatenate([pid[~mu], dp.ravel()])
         p = np.concatenate([p[~mu], d4.reshape(-1, 4)])
-    x = (p[:, 0] - p[:, 3]) / runner.mp
+    x = (p[:, 0] - p[:, 3]) / runner.mn  # E/E_N of the ultra-relativistic nucleon
     sx = np.bincount(ev, weights=x, minlength=n_events)
     err = float(np.max(np.abs(sx - 1.0)))
-    tol = 1e-12 * (1.0 + 10.0 * float(eps.max()) / runner.mp) if tol is None else tol
+    tol = 1e-12 * (1.0 + 10.0 * float(eps.max()) / runner.mn) if tol is None else tol
     if err > tol:  # SOPHIA's double-precision round-off
         raise RuntimeError(f"energy not conserved per event (max |Σx−1| = {err:.3g} > {tol:.3g})")
     # species: leading nucleon (largest x among p, n) -> proton/neutron, other baryons -> other
@@ -217,8 +222,9 @@ def run_bin(runner, lo, hi, n_events, seed, b, x_edges):
             "eps_mean": float(eps.mean()), "max_sum_err": err}
 
 
-def build(n_bins, eps_max, events_per_bin, x_min, x_per_decade, seed, bins=None, progress=True):
-    runner = SophiaRunner(seed)
+def build(n_bins, eps_max, events_per_bin, x_min, x_per_decade, seed, bins=None, progress=True,
+          projectile="proton"):
+    runner = SophiaRunner(seed, projectile)
     edges = bin_edges(n_bins, eps_max)
     n_dec = int(round(-np.log10(x_min)))
     x_edges = np.logspace(-n_dec, 0, n_dec * x_per_decade + 1)
@@ -232,7 +238,7 @@ def build(n_bins, eps_max, events_per_bin, x_min, x_per_decade, seed, bins=None,
                   f"{time.time() - t0:.0f} s", flush=True)
     eps_sigma = np.geomspace(EPS_TH, 1e7, 3001)
     return {"edges": edges, "x_edges": x_edges, "bins": res, "eps_sigma": eps_sigma,
-            "sigma_ub": runner.sigma(eps_sigma), "mp_gev": runner.mp}
+            "sigma_ub": runner.sigma(eps_sigma), "mp_gev": runner.mn}
 
 
 def save(tab, path, meta):
@@ -261,15 +267,18 @@ def main(argv=None):
     for k, v in DEFAULT.items():
         ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=v)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--projectile", default="proton", choices=tuple(NUCLEON_CODE),
+                    help="nucleon at rest (the shipped table: proton; neutron tables build the same way)")
     a = ap.parse_args(argv)
     import chromo
 
     t0 = time.time()
-    tab = build(a.n_bins, a.eps_max, a.events_per_bin, a.x_min, a.x_per_decade, a.seed)
+    tab = build(a.n_bins, a.eps_max, a.events_per_bin, a.x_min, a.x_per_decade, a.seed,
+                projectile=a.projectile)
     meta = dict(builder="tools/build_sophia_tables.py", builder_version=BUILDER_VERSION,
                 generator="SOPHIA 2.0 via chromo " + chromo.__version__, seed=a.seed,
                 events_per_bin=a.events_per_bin, n_bins=a.n_bins, eps_min_gev=EPS_TH,
-                eps_max_gev=a.eps_max, x_min=a.x_min, x_per_decade=a.x_per_decade, projectile="proton",
+                eps_max_gev=a.eps_max, x_min=a.x_min, x_per_decade=a.x_per_decade, projectile=a.projectile,
                 muon_decay="V-A, unpolarised", build_seconds=round(time.time() - t0, 1))
     meta = save(tab, a.out, meta)
     print(json.dumps(meta, indent=1))

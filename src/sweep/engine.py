@@ -258,6 +258,7 @@ def _sigterm_as_interrupt():
         return
 
     def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the cleanup
         raise Terminated("SIGTERM")
 
     old = signal.signal(signal.SIGTERM, handler)
@@ -392,6 +393,9 @@ def _submit_locked(loaded, cluster, path, retry_failed, append, cell_fn, console
             own_client = client
             cleanup = cinfo.cleanup
             result.dashboard = cinfo.dashboard
+            console.print(f"scheduler: {client.scheduler.address}"
+                          + (" (TLS, temporary certificates)" if cinfo.tls and which != "address"
+                             else " (TLS)" if cinfo.tls else " (NO TLS)"), highlight=False)
             console.print(f"dashboard: {cinfo.dashboard}", highlight=False)
             if cinfo.tunnel:
                 console.print(f"from your laptop: {cinfo.tunnel}  then open "

@@ -113,12 +113,12 @@ def format_verdict(v: dict) -> str:
     if v["match"]:
         return (f"verdict: MATCH: {v['n_within']} of {v['n_cells']} cells lie within {n:g} σ on "
                 "every observable")
-    txt = f"verdict: NO MATCH: none of {v['n_cells']} cells lies within {n:g} σ on every observable"
+    txt = f"verdict: NO MATCH: no cell of {v['n_cells']} lies within {n:g} σ on every observable"
     if np.isfinite(v["best_max_dev"]):
-        txt += f"; the closest is {v['best_max_dev']:.1f} σ off"
+        txt += f" (every cell is ≥ {v['best_max_dev']:.1f} σ off on some observable)"
     if v["best_worst"]:
         k, d = v["best_worst"]
-        txt += f" (best-χ² cell: {k} {'above' if d > 0 else 'below'} by {abs(d):.1f} σ)"
+        txt += f"; best-χ² cell: {k} {abs(d):.1f} σ {'above' if d > 0 else 'below'} the target"
     return txt
 
 

@@ -482,18 +482,50 @@ def _quiet_zarr():
     return ctx
 
 
-def open_cube(cube_path) -> xr.Dataset:
+def store_kind(ds: xr.Dataset) -> str:
+    """``"cube"`` (spectra on a frequency grid, docs/cube.md), ``"observables"`` (written by
+    :func:`reduce_cube`) or ``"foreign"`` (some other Zarr store)."""
+    if "nuLnu_obs" in ds and "frequency" in ds.coords:
+        return "cube"
+    if "L_gamma" in ds and ("nu_syn_peak_rest" in ds or "cube_spec_sha256" in ds.attrs):
+        return "observables"
+    return "foreign"
+
+
+def _kind_error(p: Path, ds: xr.Dataset, kind: str, want: tuple[str, ...]) -> str:
+    if kind == "observables":
+        return (f"{p} is an observables store (written by sweep reduce), not a cube: give the "
+                "cube it was reduced from")
+    names = ", ".join(list(ds.data_vars)[:6]) or "none"
+    return (f"{p} is not a sweep cube: a Zarr store without nuLnu_obs on a frequency axis "
+            f"(its variables: {names})" + (" nor an observables store" if "observables" in want
+                                           else ""))
+
+
+def open_cube(cube_path, want: str | tuple[str, ...] | None = None) -> xr.Dataset:
+    """Open a cube or observables store (lazily). ``want``: the kinds accepted (see
+    :func:`store_kind`); anything else raises a ``ValueError`` saying what the path is."""
     p = Path(cube_path)
     if not p.exists():
         raise FileNotFoundError(f"cube not found: {p}")
     ctx = _quiet_zarr()
     try:
         try:
-            return xr.open_zarr(p, consolidated=True)
+            ds = xr.open_zarr(p, consolidated=True)
         except Exception:
-            return xr.open_zarr(p, consolidated=False)
+            try:
+                ds = xr.open_zarr(p, consolidated=False)
+            except Exception as exc:  # noqa: BLE001  no Zarr group, unreadable metadata
+                raise ValueError(f"{p} is not a sweep cube (not a Zarr store: "
+                                 f"{type(exc).__name__})") from None
     finally:
         ctx.__exit__(None, None, None)
+    if want is not None:
+        want = (want,) if isinstance(want, str) else tuple(want)
+        kind = store_kind(ds)
+        if kind not in want:
+            raise ValueError(_kind_error(p, ds, kind, want))
+    return ds
 
 
 def reduce_cube(cube_path, out=None, **kwargs) -> Path:
@@ -501,7 +533,7 @@ def reduce_cube(cube_path, out=None, **kwargs) -> Path:
 
     Returns the store path (default ``observables_path(cube_path)``). Rewrites it if present.
     """
-    ds = open_cube(cube_path)
+    ds = open_cube(cube_path, want="cube")
     obs = compute_observables(ds, **kwargs)
     out = Path(out) if out is not None else observables_path(cube_path)
     for v in obs.variables:
@@ -518,8 +550,8 @@ def load_observables(cube_or_obs, *, recompute: bool = False, **kwargs) -> xr.Da
     """Observables for a cube path (its companion store when present and matching the cube's
     spec hash and status array, else lazily computed) or for an observables store path."""
     p = Path(cube_or_obs)
-    ds = open_cube(p)
-    if "nuLnu_obs" not in ds:  # already an observables store
+    ds = open_cube(p, want=("cube", "observables"))
+    if store_kind(ds) == "observables":
         return ds
     comp = observables_path(p)
     if comp.exists() and not recompute and not kwargs:

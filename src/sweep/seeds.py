@@ -155,9 +155,10 @@ def target_energies(ds, z_source: float = 1.0) -> xr.Dataset:
 
 
 def seeds_table(cube_path, z_source: float = 1.0, dec_deg: float = 0.0, sel=None,
-                effective_area=None):
+                effective_area=None, obs=None):
     """pandas DataFrame, one row per done cell: axes, log_z_cm, L_nu_100TeV, icecube tracks,
-    L_artxc, L_bat, and the target-energy columns of ``target_energies``."""
+    L_artxc, L_bat, and the target-energy columns of ``target_energies``. ``obs``: observables
+    already computed for this cube at this z_source/dec (the explorer's), else computed here."""
     import pandas as pd
 
     from sweep import reduce as red
@@ -166,8 +167,10 @@ def seeds_table(cube_path, z_source: float = 1.0, dec_deg: float = 0.0, sel=None
     ds = apply_selection(red.open_cube(cube_path), sel or {})
     if "ELE_nu_obs" not in ds:
         raise ValueError(f"{cube_path} has no neutrino spectra (ELE_nu_obs): a leptonic cube?")
-    obs = red.compute_observables(ds, z_source=z_source, dec_deg=dec_deg,
-                                  effective_area=effective_area)
+    if obs is None or sel or not (np.isclose(obs.attrs.get("z_source", -1), z_source)
+                                  and np.isclose(obs.attrs.get("dec_deg", -999), dec_deg)):
+        obs = red.compute_observables(ds, z_source=z_source, dec_deg=dec_deg,
+                                      effective_area=effective_area)
     keep = ["L_nu_100TeV", "icecube_tracks_per_year", "L_artxc", "L_bat", "L_nu_all"] + [
         v for v in ("z_cm", "status", "doppler") if v in obs]
     obs = obs[keep].compute()

@@ -49,6 +49,17 @@ def register(app: typer.Typer) -> None:
                        f"energy balance {res.energy_balance:.6f}  runtime {res.runtime_s:.3f} s")
             if res.message:
                 typer.echo(res.message)
+            if out:
+                typer.echo(f"spectra written to {out}")
+            if plot:
+                typer.echo(f"plot written to {plot}")
+            try:
+                agr = blob_mod.reference_agreement(cfg, res, base)
+            except (ValueError, OSError) as exc:
+                typer.echo(f"warning: reference not compared: {exc}", err=True)
+                agr = {}
+            if agr:
+                typer.echo(blob_mod.format_agreement(agr))
             if res.extra.get("neutrinos") is not None:
                 from sweep.model.hadronic import neutrino_summary
 

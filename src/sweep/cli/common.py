@@ -23,6 +23,28 @@ def fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def program() -> str:
+    """How to call ``sweep`` again, as the user did: ``sweep`` when that name on PATH is this
+    program, else the path it was run by (``.venv/bin/sweep`` after the README's set-up)."""
+    import os
+    import shutil
+    import sys
+
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "sweep"
+    if os.path.basename(argv0) != "sweep":  # python -m, tests: the plain name
+        return "sweep"
+    on_path = shutil.which("sweep")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(argv0):
+        return "sweep"
+    return argv0
+
+
+def next_commands(lines: list[tuple[str, str]]) -> str:
+    """A "next:" block: (command, what it does) pairs aligned, commands copy-pastable."""
+    width = max(len(c) for c, _ in lines)
+    return "next:\n" + "\n".join(f"  {c:<{width}}   # {w}" for c, w in lines)
+
+
 def warn(msg: str) -> None:
     typer.echo(f"warning: {msg}", err=True)
 

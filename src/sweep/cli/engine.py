@@ -11,12 +11,30 @@ def _load(spec_path: str):
     from sweep.spec import SpecError, load_spec
 
     try:
-        return load_spec(spec_path)
+        loaded = load_spec(spec_path)
     except SpecError as exc:
         typer.echo(f"error: {exc.source}: invalid grid spec", err=True)
         for line in exc.errors:
             typer.echo(f"  {line}", err=True)
         raise typer.Exit(2) from None
+    _warn_radian_angles(loaded.spec, spec_path)
+    return loaded
+
+
+def _warn_radian_angles(spec, spec_path: str) -> None:
+    """θ_obs of the grid (axis values or fixed) that look like radians: warn once, name them."""
+    from sweep.cli.common import RADIANS_LOOKALIKE_DEG, warn
+
+    vals = []
+    for d in spec.dims():
+        vals += [float(v) for v in d.coords.get("theta_obs", [])]
+    fixed = spec.fixed.get("theta_obs")
+    if isinstance(fixed, (int, float)) and not isinstance(fixed, bool):
+        vals.append(float(fixed))
+    small = sorted({v for v in vals if 0 < v < RADIANS_LOOKALIKE_DEG})
+    if small:
+        warn(f"{spec_path}: theta_obs = {', '.join(f'{v:g}' for v in small)} looks like radians; "
+             "theta_obs is in degrees (e.g. 0.05 rad = 2.86 deg)")
 
 
 def _cluster_choice(cluster: Optional[str], loaded) -> str:
@@ -29,16 +47,32 @@ def _cluster_choice(cluster: Optional[str], loaded) -> str:
         raise typer.Exit(2)
     if which not in ("local", "slurm", "address") and "://" not in which:
         typer.echo(f"error: --cluster: value {which!r} is not allowed; allowed: local, slurm, "
-                   "address, or a scheduler address such as tcp://host:8786", err=True)
+                   "address, or a scheduler address such as tls://host:8786", err=True)
         raise typer.Exit(2)
     return which
+
+
+def _next_after_submit(cube, spec: str, failed: bool) -> str:
+    """The commands a user runs after a submit, with this cube's path, ready to paste."""
+    import shlex
+
+    from sweep.cli.common import next_commands, program
+
+    sw, c = program(), shlex.quote(str(cube))
+    lines = [(f"{sw} status {c}", "counts by status, failures and why")] if failed else []
+    lines += [(f"{sw} reduce {c}", "observables of every cell (peaks, L_γ, neutrinos)"),
+              (f"{sw} plot planes {c} --out planes.png", "tracks over the Fermi blazars"),
+              (f"{sw} explore {c}", "interactive explorer in the browser")]
+    if failed:
+        lines.append((f"{sw} submit {shlex.quote(spec)} --retry-failed", "rerun failed cells"))
+    return next_commands(lines)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_cmd(
         spec: str = typer.Argument(..., help="grid spec (YAML)"),
-        cluster: Optional[str] = typer.Option(None, "--cluster", help="local | slurm | address | tcp://..."),
+        cluster: Optional[str] = typer.Option(None, "--cluster", help="local | slurm | address | tls://..."),
         calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                        help="time one cell of the real model for the cost estimate"),
         cell_seconds: Optional[float] = typer.Option(None, "--cell-seconds",
@@ -93,7 +127,7 @@ def register(app: typer.Typer) -> None:
         spec: str = typer.Argument(..., help="grid spec (YAML)"),
         cluster: Optional[str] = typer.Option(None, "--cluster",
                                               help="local (default: embedded LocalCluster, all cores) | "
-                                                   "slurm | address | tcp://host:port"),
+                                                   "slurm | address | tls://host:port"),
         out: Optional[str] = typer.Option(None, "--out", help="cube path (default: output.path)"),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="rerun cells whose status is failed"),
         append: bool = typer.Option(False, "--append", help="extend one axis of the cube with the spec's new values"),
@@ -115,11 +149,18 @@ def register(app: typer.Typer) -> None:
         from sweep import engine
         from sweep.store import CubeError
 
+        import sys
+
+        from rich.console import Console
+
         loaded = _load(spec)
         which = _cluster_choice(cluster, loaded)
+        # not a terminal (log file, pipe, SLURM output): no wrapping, paths stay whole
+        console = Console(soft_wrap=not sys.stdout.isatty())
         try:
             res = engine.submit(loaded, which, out, retry_failed=retry_failed, append=append,
-                                cell_fn=cell_fn, performance_report=report, allow_large=allow_large)
+                                cell_fn=cell_fn, performance_report=report, allow_large=allow_large,
+                                console=console)
         except (CubeError, engine.LockedError, engine.GridTooLargeError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(engine.EXIT_USAGE) from None
@@ -146,6 +187,8 @@ def register(app: typer.Typer) -> None:
         elif code == engine.EXIT_INCOMPLETE:
             typer.echo(f"{res.cube_counts.get('pending', 0)} cells are still pending; submit again",
                        err=True)
+        typer.echo(_next_after_submit(res.path, spec,
+                                      bool(res.failed_tasks) or res.cube_counts.get("failed", 0) > 0))
         if code:
             raise typer.Exit(code)
 

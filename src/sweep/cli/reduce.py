@@ -118,10 +118,10 @@ def register(app: typer.Typer) -> None:
         if max_lines < 1:
             _fail(f"--max-lines={max_lines} must be >= 1")
         try:
-            ds = red.open_cube(cube)
-            if "nuLnu_obs" not in ds:
-                _fail(f"{cube} has no nuLnu_obs: give the cube, not its observables store")
-            path = plots.plot_sed(ds, out, plots.parse_selection(sel), max_lines)
+            ds = red.open_cube(cube, want="cube")
+            selection = plots.parse_selection(sel)
+            typer.echo(plots.sed_selection(ds, selection, max_lines)["note"])
+            path = plots.plot_sed(ds, out, selection, max_lines)
         except (FileNotFoundError, ValueError, KeyError) as exc:
             _fail(str(exc))
         typer.echo(f"wrote {path}")
@@ -204,7 +204,9 @@ def register(app: typer.Typer) -> None:
     @app.command("explore")
     def explore_cmd(
         cube: Path = typer.Argument(..., help="Cube (Zarr store)."),
-        port: int = typer.Option(5006, "--port", help="Port of the panel server (0 = any free)."),
+        port: Optional[int] = typer.Option(None, "--port", help="Port of the panel server on "
+                                           "127.0.0.1 (default 5006, or any free port when 5006 "
+                                           "is taken; 0 = any free)."),
         show: bool = typer.Option(True, "--show/--no-show", help="Open a browser tab."),
         catalog: str = typer.Option("4lac", "--catalog", help=CATALOG_HELP),
         catalog_dir: Optional[Path] = typer.Option(None, "--catalog-dir", help=CATDIR_HELP),
@@ -214,12 +216,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the interactive dashboard (panel) for a cube."""
         _check_choice("--catalog", catalog, _catalog_choices())
-        if not 0 <= port < 65536:
+        if port is not None and not 0 <= port < 65536:
             _fail(f"--port={port} must be in 0..65535")
         from sweep import dashboard
 
         try:
             dashboard.serve(cube, port=port, show=show, catalog=catalog, catalog_dir=catalog_dir,
                             allow_origin=allow_origin)
-        except (FileNotFoundError, ValueError, KeyError) as exc:
-            _fail(str(exc))
+        except (FileNotFoundError, ValueError, KeyError, OSError) as exc:
+            _fail(str(exc).strip('"'))

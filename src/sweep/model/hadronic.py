@@ -27,8 +27,9 @@ with Ñ_f = F_f Δγ_f / b_f the protons of the face cell), so
 * Bethe–Heitler and photopion kernels are built on the FACE lattice of the protons, so the
   secondaries of face f are emitted by Ñ_f; both kernels are normalised so that the energy of the
   secondaries equals the proton loss row by row (``bethe_heitler``: KA08 Eq. 62 pair spectrum
-  renormalised to Blumenthal's φ; ``photopion``: KA08 Φ renormalised to Mücke σ×κ), hence power
-  lost by protons to BH/pγ = power injected into secondaries, up to what falls off the grids
+  renormalised to Blumenthal's φ; ``photopion``: by default losses, secondaries and escaping
+  neutrons from one SOPHIA 2.0 yield table, options KA08 / legacy σκ), hence power lost by protons
+  to BH/pγ = power injected into secondaries (+ escaping neutrons), up to what falls off the grids
   (the grids are sized so that nothing does: secondaries are bounded by γ_p m_p/m_e).
 * Targets: the blob's own photons (current iterate) plus the external fields.  The photon field
   changes every iteration, so the photon-field-dependent parts (loss rates, the linear maps
@@ -48,7 +49,7 @@ on R/c: E L_E = V E² q_ν(E) (comoving; = (4π/3)R²c E² n(E), the photons' co
 
 Energy bookkeeping added to the solver's balance (erg cm⁻³ s⁻¹ in ``terms``, erg/s in
 ``SteadyState.energy``): in ``protons_injected``; out ``escaping_protons``, ``neutrinos``,
-``proton_ssa_absorbed``; proton synchrotron, BH and pγ power are carried by the photon and pair
+``neutrons`` (photopion neutrons leaving the blob, ``pg_loss_model="sophia"``), ``proton_ssa_absorbed``; proton synchrotron, BH and pγ power are carried by the photon and pair
 equations (whose escape/SSA terms the solver already counts).  The per-process proton powers are
 in ``SteadyState.extra["hadronic_power"]`` [erg/s].
 
@@ -252,7 +253,20 @@ def _canon_grids(ppd):
     return x, gpf
 
 
+def _pg_data_params(loss_model) -> tuple:
+    """What the SOPHIA-table kernels depend on beyond their code: the shipped table (its hash)
+    and the frozen-row energy (a module constant, varied by tests)."""
+    if loss_model != "sophia":
+        return ()
+    from .processes import photopion as pg
+    from .processes.sophia_table import load_table
+
+    return (load_table().meta["sha256"], float(pg.SOPHIA_FROZEN_GEV))
+
+
 def _canonical(kind, ppd, *opts):
+    if kind == "pg":
+        opts = opts + _pg_data_params(opts[1])
     key = (kind, ppd) + opts
     hit = _CANON.get(key)
     if hit is None:
@@ -270,7 +284,8 @@ def _canonical(kind, ppd, *opts):
         else:
             hit = tables.fixed("pg_kernels", ppd, params,
                                lambda: pg.build_photopion_kernels(x, gpf, x, x, xi_min=opts[0], loss_model=opts[1]),
-                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice"))
+                               pg.PhotopionKernels, modules=(pg.__name__, "sweep.model.processes.lattice",
+                                                             "sweep.model.processes.sophia_table"))
         _CANON[key] = hit
     return hit
 
@@ -577,7 +592,7 @@ class ProtonExtension:
         key = _grid_key(ppd, ctx.x, gpf, g.gamma, g.x_nu)
         bh = _cached(("bh", self.bh_pair_spectrum) + key,
                      lambda: _build_bh(g, gpf, self.bh_pair_spectrum)) if self.bethe_heitler else None
-        pg = _cached(("pg", self.xi_min, self.pg_loss_model) + key,
+        pg = _cached(("pg", self.xi_min, self.pg_loss_model) + _pg_data_params(self.pg_loss_model) + key,
                      lambda: _build_pg(g, gpf, self.xi_min, self.pg_loss_model)) if self.photopion else None
         ctx.extra["hadronic"] = HadronicSetup(
             gp=gp, gpf=gpf, dEp=np.diff(gp), dgp=cell_widths(gp, ppd), q_p=q,

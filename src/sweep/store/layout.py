@@ -25,17 +25,29 @@ from sweep.model.cell import (
 )
 from sweep.spec import Z_UNIT_CF, Dim, LoadedSpec, SweepSpec
 
-# spectral variables: name -> (spectral dims, units, long_name)
+# spectral variables: name -> (spectral dims, units, long_name). long_name is short: plotting
+# tools (hvplot, xarray) make axis labels "long_name [units]" and cut long ones off, units first;
+# the detail goes into the CF ``comment`` attribute (COMMENTS)
 SPECTRA: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "nuLnu_obs": (("frequency",), "erg s-1",
-                  "observed (apparent, Doppler-boosted, redshifted) nu L_nu; external fields excluded"),
-    "nuLnu_comoving": (("frequency",), "erg s-1", "comoving escaping-photon nu L_nu"),
-    "ELE_nu_obs": (("neutrino_flavour", "neutrino_energy"), "erg s-1",
-                   "observed neutrino E L_E per flavour (at the source, no oscillation)"),
+    "nuLnu_obs": (("frequency",), "erg s-1", "apparent nu L_nu"),
+    "nuLnu_comoving": (("frequency",), "erg s-1", "comoving nu L_nu"),
+    "ELE_nu_obs": (("neutrino_flavour", "neutrino_energy"), "erg s-1", "apparent neutrino E L_E"),
     "ELE_nu_comoving": (("neutrino_flavour", "neutrino_energy"), "erg s-1",
-                        "comoving neutrino E L_E per flavour"),
-    "n_e": (("gamma_e",), "cm-3", "steady-state pair spectrum dN/(dgamma dV)"),
-    "n_p": (("gamma_p",), "cm-3", "steady-state proton spectrum dN/(dgamma dV)"),
+                        "comoving neutrino E L_E"),
+    "n_e": (("gamma_e",), "cm-3", "pair spectrum dN/dgamma dV"),
+    "n_p": (("gamma_p",), "cm-3", "proton spectrum dN/dgamma dV"),
+}
+COMMENTS: dict[str, str] = {
+    "nuLnu_obs": "observed (apparent, Doppler-boosted, redshifted) nu L_nu of the escaping "
+                 "photons; external fields excluded",
+    "nuLnu_comoving": "comoving escaping-photon nu L_nu",
+    "ELE_nu_obs": "observed neutrino E L_E per flavour at the source (no oscillation)",
+    "ELE_nu_comoving": "comoving neutrino E L_E per flavour at the source",
+    "n_e": "steady-state pair spectrum dN/(dgamma dV)",
+    "n_p": "steady-state proton spectrum dN/(dgamma dV)",
+    "frequency": "observer frame for *_obs, comoving otherwise",
+    "neutrino_energy": "observer frame for *_obs, comoving otherwise",
+    "z_diss": "distance of the dissipation region from the black hole",
 }
 # per-cell bookkeeping: name -> (dtype, fill, units, long_name); status is written last
 CELL_META: dict[str, tuple[Any, Any, str, str]] = {
@@ -46,8 +58,8 @@ CELL_META: dict[str, tuple[Any, Any, str, str]] = {
     "status": ("i1", 0, "1", "cell status"),
 }
 SPECTRAL_COORDS = {
-    "frequency": ("Hz", "photon frequency (observer frame for *_obs, comoving otherwise)"),
-    "neutrino_energy": ("eV", "neutrino energy (observer frame for *_obs, comoving otherwise)"),
+    "frequency": ("Hz", "photon frequency"),
+    "neutrino_energy": ("eV", "neutrino energy"),
     "neutrino_flavour": ("1", "neutrino flavour at the source"),
     "gamma_e": ("1", "pair Lorentz factor (comoving)"),
     "gamma_p": ("1", "proton Lorentz factor (comoving)"),
@@ -80,7 +92,8 @@ def _parameter_attrs(name: str, z_unit: str) -> dict[str, str]:
     import re
 
     if name == "z_diss":
-        return {"units": Z_UNIT_CF[z_unit], "long_name": "dissipation distance from the black hole"}
+        return {"units": Z_UNIT_CF[z_unit], "long_name": "dissipation distance",
+                "comment": COMMENTS["z_diss"]}
     from sweep.spec import jet_parameter_model
 
     info = jet_parameter_model().model_fields.get(name)
@@ -151,7 +164,9 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
             coords[d.name] = (d.name, np.asarray(d.coords[d.name], float), _parameter_attrs(d.name, z_unit))
     for name in ("frequency", "neutrino_energy", "gamma_e", "gamma_p"):
         u, ln = SPECTRAL_COORDS[name]
-        coords[name] = (name, grids[name], {"units": u, "long_name": ln})
+        coords[name] = (name, grids[name], {"units": u, "long_name": ln,
+                                            **({"comment": COMMENTS[name]} if name in COMMENTS
+                                               else {})})
     u, ln = SPECTRAL_COORDS["neutrino_flavour"]
     coords["neutrino_flavour"] = ("neutrino_flavour", np.array(NEUTRINO_FLAVOURS, dtype=object),
                                   {"long_name": ln})
@@ -163,7 +178,8 @@ def template(loaded: LoadedSpec, chunks: Mapping[str, int]):
         shape = gshape + tuple(sh[s] for s in sdims)
         ch = gchunks + tuple(sh[s] for s in sdims)
         data_vars[name] = (gnames + sdims, da.full(shape, np.nan, chunks=ch),
-                           {"units": units, "long_name": long_name})
+                           {"units": units, "long_name": long_name,
+                            **({"comment": COMMENTS[name]} if name in COMMENTS else {})})
         encoding[name] = {"chunks": ch, "compressors": _compressors()}
     for name, (units, long_name) in CELL_SCALARS.items():
         data_vars[name] = (gnames, da.full(gshape, np.nan, chunks=gchunks),

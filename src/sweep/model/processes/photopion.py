@@ -1,7 +1,17 @@
 """Photopion (pγ) production: proton energy losses and secondaries (γ, e±, ν) (model.md §4).
 
-Physics
--------
+Models (``build_photopion_kernels(..., loss_model=)``):
+
+* ``"sophia"`` (default, issue 9): losses, secondaries and escaping neutrons from the SOPHIA 2.0
+  yield table (``sophia_table``, built by tools/build_sophia_tables.py); see
+  ``_build_sophia_kernels`` and docs/hadronic.md §7.
+* ``"ka08"``: KA08 secondaries below, proton loss = their energy.
+* ``"sigma_kappa"`` (legacy, the default before issue 9): Mücke σ × channel-weighted κ loss, KA08
+  renormalised to it; its κ is 1.3–1.5× SOPHIA's above ε_r ≈ 0.5 GeV (kept to reproduce older
+  results exactly).
+
+Physics of the KA08 / σκ models
+-------------------------------
 * Proton losses (model.md §4):
 
       t_pγ⁻¹(γ_p) = (c / 2γ_p²) ∫ dε n(ε)/ε² ∫_{ε̄_th}^{2γ_pε} dε̄ ε̄ σ_pγ(ε̄) κ_pγ(ε̄)
@@ -496,7 +506,6 @@ class PhotopionKernels:
     neutrinos: SecondaryTable  # ν_μ, ν̄_μ, ν_e, ν̄_e on the ν grid (E_ν/m_ec²)
     K_neutron: np.ndarray = None  # per h [cm³ s⁻¹]: energy rate leaving in neutrons (+ other
     # baryons) per unit γ_p n_ph (``sophia`` only; zeros otherwise).  K − K_neutron = secondaries
-    loss_model: str = "sigma_kappa"
 
 
 LOSS_MODELS = ("sophia", "ka08", "sigma_kappa")
@@ -580,7 +589,7 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
                              np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
         neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=np.zeros_like(K), loss_model=loss_model,
+        K_neutron=np.zeros_like(K),
     )
 
 
@@ -699,7 +708,7 @@ def _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta):
                              np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
         neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=Kn, loss_model="sophia",
+        K_neutron=Kn,
     )
 
 

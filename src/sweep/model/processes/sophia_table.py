@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -38,6 +38,7 @@ class SophiaTable:
     eps_sigma_gev: np.ndarray  # fine grid of SOPHIA's σ_γp
     sigma_ub: np.ndarray  # σ_γp [μb] on it
     meta: dict
+    _cum: tuple | None = field(default=None, repr=False, compare=False)  # fine C(ε), filled lazily
 
     @property
     def eps_th_gev(self) -> float:
@@ -57,27 +58,23 @@ class SophiaTable:
         return _cum_eps_sigma(self, np.asarray(eps_gev, dtype=float))
 
 
-@functools.lru_cache(maxsize=1)
-def _fine_cumulative(tab_id):
-    tab = _TABLES[tab_id]
-    e, s = tab.eps_sigma_gev, tab.sigma_ub
-    # sub-sample each interval 8× in log ε with log-linear σ: converged trapezoid
-    le = np.log(e)
-    t = np.linspace(0, 1, 9)[:-1]
-    lf = (le[:-1, None] + t[None, :] * np.diff(le)[:, None]).ravel()
-    lf = np.concatenate([lf, le[-1:]])
-    sf = np.interp(lf, le, s)
-    ef = np.exp(lf)
-    f = ef * sf
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(ef))])
-    return ef, cum
-
-
-_TABLES: dict = {}
+def _fine_cumulative(tab):
+    """(ε grid, C(ε)) on the table's σ grid sub-sampled 8× in log ε, σ log-linear: converged
+    trapezoid (cached on the table)."""
+    if tab._cum is None:
+        e, s = tab.eps_sigma_gev, tab.sigma_ub
+        le = np.log(e)
+        t = np.linspace(0, 1, 9)[:-1]
+        lf = np.concatenate([(le[:-1, None] + t[None, :] * np.diff(le)[:, None]).ravel(), le[-1:]])
+        ef = np.exp(lf)
+        f = ef * np.interp(lf, le, s)
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(ef))])
+        object.__setattr__(tab, "_cum", (ef, cum))
+    return tab._cum
 
 
 def _cum_eps_sigma(tab, eps):
-    ef, cum = _fine_cumulative(id(tab))
+    ef, cum = _fine_cumulative(tab)
     out = np.interp(np.log(np.clip(eps, ef[0], ef[-1])), np.log(ef), cum)
     big = eps > ef[-1]
     if np.any(big):
@@ -93,9 +90,7 @@ def load_table() -> SophiaTable:
         arrays = {k: np.asarray(z[k]) for k in z.files if k != "meta"}
         meta = json.loads(str(z["meta"]))
     arrays["energy"] = arrays["energy"].astype(float)
-    tab = SophiaTable(meta=meta, **arrays)
-    _TABLES[id(tab)] = tab
-    return tab
+    return SophiaTable(meta=meta, **arrays)
 
 
 def inelasticity(eps_gev, tab: SophiaTable | None = None):
