@@ -290,7 +290,8 @@ def test_photopion_efficiency_by_target_vs_solver(dense):
     f = H.photopion_efficiency_by_target(g, blob.R, {"grey_body": (nu, u_nu)})["grey_body"]
     for gi, fi in zip(g, f):
         j = int(np.argmin(np.abs(pr["gamma"] - gi)))
-        assert pr["b_pg"][j] / pr["gamma"][j] * blob.R / const.c == pytest.approx(fi, rel=0.02)
+        b_pions = pr["b_pg"][j] - pr["b_pg_neutron"][j]  # f_pγ: energy to pions, not neutrons
+        assert b_pions / pr["gamma"][j] * blob.R / const.c == pytest.approx(fi, rel=0.02)
 
 
 def test_bad_proton_input_names_field():
@@ -372,7 +373,8 @@ def test_photopion_efficiency_from_run(dense):
     f = H.photopion_efficiency_from_run(ss, blob, gamma_p=np.array([1e7]))
     assert set(f) == {"gamma_p", "synchrotron", "grey_body"}
     j = int(np.argmin(np.abs(ss.extra["protons"]["gamma"] - 1e7)))
-    f_solver = ss.extra["protons"]["b_pg"][j] / ss.extra["protons"]["gamma"][j] * blob.R / const.c
+    pr = ss.extra["protons"]
+    f_solver = (pr["b_pg"][j] - pr["b_pg_neutron"][j]) / pr["gamma"][j] * blob.R / const.c
     assert f["grey_body"][0] + f["synchrotron"][0] == pytest.approx(f_solver, rel=0.02)
     assert f["synchrotron"][0] < 0.1 * f["grey_body"][0]
 

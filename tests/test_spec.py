@@ -237,6 +237,7 @@ def test_duplicate_keys_are_an_error_naming_key_and_line():
     ('{job_extra_directives: ["echo pwned"]}', "cluster.slurm.job_extra_directives"),
     ('{walltime: "01:00:00\\necho pwned"}', "cluster.slurm.walltime"),
     ('{log_directory: "logs\\u0000x"}', "cluster.slurm.log_directory"),
+    ('{}, numba_cache_dir: "/c\\necho pwned"', "cluster.numba_cache_dir"),
 ])
 def test_slurm_fields_cannot_inject_job_script_lines(slurm, field):
     """Audit: queue/account/directives/walltime went into the job script unvalidated."""

@@ -366,6 +366,8 @@ def test_append_killed_mid_resize_is_finished_by_verify_and_submit(cube, monkeyp
     assert (path / store.JOURNAL).exists()
     shapes = {store.open_group(path)[n].shape[:2] for n in ("status", "B", "n_e", "iterations")}
     assert len(shapes) == 2  # half resized: the state the audit found
+    with pytest.raises(store.CubeError, match="--append was interrupted"):
+        store.status_summary(path)
     rep = store.verify(path)
     assert rep.ok, rep.damage
     assert any("finished an interrupted --append" in n for n in rep.notes)

@@ -219,6 +219,13 @@ class ClusterSpec(_Strict):
     numba_cache_dir: Optional[str] = Field(None, description="numba's compiled-kernel cache "
                                            "(NUMBA_CACHE_DIR); default: numba's own")
 
+    @field_validator("table_cache_dir", "numba_cache_dir", "address", mode="before")
+    @classmethod
+    def _no_control(cls, v):
+        if isinstance(v, str):  # exported in the SLURM job script / used on the command line
+            _no_control_chars(v)
+        return v
+
     @model_validator(mode="after")
     def _default_present(self):
         if self.default == "slurm" and self.slurm is None:

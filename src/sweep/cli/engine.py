@@ -222,8 +222,12 @@ def register(app: typer.Typer) -> None:
 
         import contextlib
 
-        try:  # --repair writes: it takes the cube's lock like a submit
-            with cube_lock(cube) if repair else contextlib.nullcontext():
+        from pathlib import Path
+
+        # --repair, or finishing an interrupted --append, writes: take the cube's lock like a submit
+        writes = repair or (Path(cube) / store.JOURNAL).is_file()
+        try:
+            with cube_lock(cube) if writes else contextlib.nullcontext():
                 rep = store.verify(cube, repair=repair)
         except LockedError as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -56,7 +56,7 @@ in ``SteadyState.extra["hadronic_power"]`` [erg/s].
 Outputs (``SteadyState.extra``, the contract of ``cell.py``)
 -------------------------------------------------------------
 ``extra["protons"] = {"gamma": γ_p, "n": dN/dγdV [cm⁻³], "b_syn"/"b_bh"/"b_pg": −dγ/dt [s⁻¹]
-at the cells}``, ``extra["neutrinos"] = {"energy_ev": E [eV], "ELE": {"nu_e", "nu_e_bar", "nu_mu",
+at the cells, "b_pg_neutron": the part of "b_pg" that leaves in neutrons}``, ``extra["neutrinos"] = {"energy_ev": E [eV], "ELE": {"nu_e", "nu_e_bar", "nu_mu",
 "nu_mu_bar", "all"}: E L_E [erg/s]}`` (comoving).
 
 Analytics (model.md §5): ``neutrinos_observer`` (δ⁴, E(1+z)⁻¹), ``neutrino_peak``,
@@ -716,7 +716,10 @@ class ProtonExtension:
         st.extra["protons"] = {"gamma": hs.gp, "n": M / hs.dgp,
                                "b_syn": _faces_to_cells(hs.b_syn, hs.gpf, hs.gp),
                                "b_bh": _faces_to_cells(b_bh, hs.gpf, hs.gp),
-                               "b_pg": _faces_to_cells(b_pg, hs.gpf, hs.gp)}
+                               "b_pg": _faces_to_cells(b_pg, hs.gpf, hs.gp),
+                               # the part of b_pg lost by protons turning into escaping neutrons
+                               "b_pg_neutron": (_faces_to_cells(b_n, hs.gpf, hs.gp) if b_n is not None
+                                                else np.zeros_like(hs.gp))}
         st.extra["neutrinos"] = {"energy_ev": x_nu * me2 / const.eV, "ELE": ele}
         st.extra["hadronic_power"] = power
 
@@ -791,15 +794,23 @@ def photopion_efficiency_by_target(gamma_p, R: float, targets: dict, ppd: int = 
     u_ν [erg cm⁻³ Hz⁻¹])} comoving isotropic fields (e.g. the blob's synchrotron photons from
     ``SteadyState``: u_ν = νL_ν/(ν · (4π/3)R²c) ... see ``target_from_steady_state``; disc, BLR,
     DT from ``sweep.model.fields``).  The loss rate is the same integral as in the solver for
-    ``loss_model`` ("sophia": ``sophia_table.loss_kernel_eta``, protons lose 1 − x_p per
-    interaction and the whole energy when they turn into an escaping neutron; "sigma_kappa"/"ka08":
-    Mücke σκ, ``photopion.loss_kernel_eta``), exact per target point, no binning.
+    ``loss_model`` ("sophia": ``sophia_table.loss_kernel_eta`` weighted by the energy fraction
+    that goes into the secondaries γ, e±, ν per interaction (``sophia_table.secondary_fraction``:
+    the pion-production efficiency of the paper's Eq. 22, which does not count the energy of
+    protons that turn into escaping neutrons, although the solver's proton loss does);
+    "sigma_kappa"/"ka08": Mücke σκ, ``photopion.loss_kernel_eta``), exact per target point.
     Returns {name: f_pγ}.
     """
     from .processes import photopion as pg
     from .processes import sophia_table
 
-    kernel = sophia_table.loss_kernel_eta if loss_model == "sophia" else pg.loss_kernel_eta
+    if loss_model == "sophia":
+        frac = sophia_table.secondary_fraction()
+
+        def kernel(eta):
+            return sophia_table.loss_kernel_eta(eta, per_bin=frac)
+    else:
+        kernel = pg.loss_kernel_eta
 
     gamma_p = np.atleast_1d(np.asarray(gamma_p, dtype=float))
     out = {}
@@ -864,7 +875,8 @@ def cell_photopion_efficiency(params, options=None) -> dict:
     ss = solve(blob, tol=options.tolerance, max_iter=options.max_iterations)
     out = photopion_efficiency_from_run(ss, blob)
     pr = ss.extra["protons"]
-    out["solver_total"] = pr["b_pg"] / pr["gamma"] * blob.R / const.c  # all targets, solver's grid
+    # all targets, solver's grid; energy given to pions (f_pγ's definition: neutrons not counted)
+    out["solver_total"] = (pr["b_pg"] - pr["b_pg_neutron"]) / pr["gamma"] * blob.R / const.c
     g_max = float(state.row(0)["gamma_max_p"])
     lg = np.log(out["gamma_p"])
     at = {}

@@ -26,6 +26,12 @@ def _coord_label(dims: list[Dim], idx: tuple[int, ...]) -> str:
 
 def status_summary(path: str | Path, max_failures: int = 20) -> dict:
     """Counts by status, failures (with coordinates and messages), runtime statistics."""
+    from sweep.store.layout import CubeError
+    from sweep.store.resume import JOURNAL
+
+    if (Path(path) / JOURNAL).is_file():
+        raise CubeError(f"{path}: an --append was interrupted while resizing the arrays; "
+                        "`sweep verify` or the next `sweep submit` finishes it")
     info = cube_info(path)
     status, bad = read_status(path, info)
     g = open_group(path)

@@ -47,10 +47,16 @@ def blackbody_density(x, T):
 def photopion_efficiency(kernels, n_x, R):
     """f_pγ(γ_p) = (R/c) / t_pγ(γ_p) on the proton grid of ``kernels`` (a PhotopionKernels) for the
     target photon density n_x [cm⁻³ per unit x]; evaluate per target field (synchrotron, disc,
-    BLR, DT) by passing each field's n_x separately (paper Figs. 13–14)."""
-    from .photopion import photopion_loss_rate
+    BLR, DT) by passing each field's n_x separately (paper Figs. 13–14).  t_pγ is the time in
+    which the proton gives its energy to pions (secondaries γ, e±, ν): with the ``sophia`` kernels
+    the energy of protons that turn into escaping neutrons (``neutron_escape_rate``), which the
+    solver counts as a proton loss, is not part of f_pγ (the paper's definition, Eq. 22)."""
+    from .photopion import neutron_escape_rate, photopion_loss_rate
 
-    rate = photopion_loss_rate(kernels, n_x) / kernels.gamma_p  # 1/t_pγ
+    loss = photopion_loss_rate(kernels, n_x)
+    if kernels.K_neutron is not None:
+        loss = loss - neutron_escape_rate(kernels, n_x)
+    rate = loss / kernels.gamma_p  # 1/t_pγ
     return rate * R / const.c
 
 

@@ -109,6 +109,16 @@ def loss_fraction(tab: SophiaTable | None = None) -> np.ndarray:
     return 1.0 - tab.energy[:, SPECIES.index("proton")].sum(axis=1)
 
 
+def secondary_fraction(tab: SophiaTable | None = None) -> np.ndarray:
+    """Per ε_r bin: energy fraction per interaction that goes into the secondaries γ, e±, ν
+    (pion, kaon, hyperon and muon products), i.e. the pion-production inelasticity; used for the
+    paper's f_pγ (model.md Eq. 22), which counts the energy given to pions, not the energy of
+    protons that turn into escaping neutrons."""
+    tab = tab or load_table()
+    e = tab.energy.sum(axis=2)
+    return sum(e[:, SPECIES.index(s)] for s in SECONDARIES)
+
+
 def loss_kernel_eta(eta, tab: SophiaTable | None = None, per_bin=None):
     """K(η) = (8c/η²) Σ_b ∫_{bin b, ε̄<η/2} ε̄ σ(ε̄) dε̄ · f_b [cm³ s⁻¹] (ε̄ in m_pc², σ SOPHIA's)
     with f_b = ``per_bin`` (default ``loss_fraction``: the proton loss of the ``sophia`` model;
