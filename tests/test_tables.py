@@ -165,3 +165,27 @@ def test_pair_injection_on_canonical_views_equals_run_maps(cache):
     a = pairs.pair_injection(n, ne, g.x, g.dx, gg.table, gg.idx, gg.wgt, len(g.gamma))
     b = pairs.pair_injection(n, ne, g.x, g.dx, gg.table, idx, wgt, len(g.gamma))
     assert np.array_equal(a[0], b[0]) and a[1] == b[1] and a[0][-1] > 0
+
+
+def test_photopion_kernels_round_trip(cache):
+    """The photopion kernels (strings, nested secondary tables) load back from the disk cache
+    instead of being rebuilt by every fresh worker."""
+    from sweep.model.grids import lattice
+    from sweep.model.processes import photopion as pg
+
+    x = lattice(-40, 150, 8)
+    gp = lattice(0, 60, 8, 0.5)
+
+    def build():
+        return pg.build_photopion_kernels(x, gp, x, x)
+
+    a = tables.fixed("pg_demo", 8, (), build, pg.PhotopionKernels)
+    tables.clear_memory()
+    n = tables.STATS["built"]
+    b = tables.fixed("pg_demo", 8, (), build, pg.PhotopionKernels)
+    assert tables.STATS["built"] == n
+    for name in ("K", "x", "gamma_p"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    for sec in ("photons", "pairs", "neutrinos"):
+        assert np.array_equal(getattr(a, sec).T, getattr(b, sec).T)
+        assert getattr(a, sec).species == getattr(b, sec).species

@@ -191,6 +191,8 @@ def _flatten(obj, prefix: str = "") -> dict:
             out.update(_flatten(v, k + "."))
         elif v is None:
             out[k + ":none"] = np.zeros(0)
+        elif isinstance(v, str):
+            out[k + ":str"] = np.array(v)
         elif isinstance(v, tuple):
             out[k + ":tuple"] = np.array(v, dtype=str)
         elif isinstance(v, (bool, int, np.integer)):
@@ -209,6 +211,8 @@ def _unflatten(cls, arrays: dict, prefix: str = ""):
         k = prefix + f.name
         if k + ":none" in arrays:
             kw[f.name] = None
+        elif k + ":str" in arrays:
+            kw[f.name] = str(arrays[k + ":str"])
         elif k + ":tuple" in arrays:
             kw[f.name] = tuple(str(x) for x in arrays[k + ":tuple"])
         elif k + ":int" in arrays:

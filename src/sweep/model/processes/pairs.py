@@ -212,11 +212,14 @@ def pair_injection(n_int, n_ext, x, dx, table, idx, wgt, n_cells):
     nx = x.shape[0]
     q = np.zeros(n_cells)
     e_ext = 0.0
+    s0 = 0  # first k + k' above threshold: the couples below it have r = 0 (skipped anyway)
+    while s0 < table.shape[0] and table[s0] <= 0.0:
+        s0 += 1
     for k in range(nx):
         a = n_int[k] * dx[k]
         if a <= 0.0:
             continue
-        for kk in range(nx):
+        for kk in range(max(s0 - k, 0), nx):
             r = table[k + kk]
             if r <= 0.0:
                 continue

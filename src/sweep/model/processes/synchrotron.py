@@ -157,7 +157,15 @@ def _power_matrix(nu, gamma, B, mode, lr, lg, out_p, out_g):
     for j in range(gamma.shape[0]):
         nuc = NU_C_NORM * B * gamma[j] * gamma[j]
         for k in range(nu.shape[0]):
-            r, g = _r_and_g(nu[k] / nuc, mode, lr, lg)
+            x = nu[k] / nuc
+            r, g = _r_and_g(x, mode, lr, lg)
+            if r == 0.0 and g == 0.0 and x > 1.0:
+                # past the table's end (or underflow) both fall monotonically: zero from here on
+                # (the same zeros the loop would write, without their evaluation)
+                for kk in range(k, nu.shape[0]):
+                    out_p[j, kk] = 0.0
+                    out_g[j, kk] = 0.0
+                break
             out_p[j, k] = P_NORM * B * r
             out_g[j, k] = P_NORM * B * g
 
