@@ -283,3 +283,21 @@ def test_spec_rejects_bad_ec_angles():
         parse_spec(text)
     msg = str(exc.value)
     assert "ec_angles" in msg and "exactly" in msg and "isotropic" in msg
+
+
+def test_grazing_rays_do_not_fail_a_baseline_cell():
+    """Regression: baseline cell σ0 = 10, ṁ = 1e-3, ε_jet = 0.01, η_acc = 1e3, θ_obs = 3°,
+    z = 1487 R_s (12 such cells of grids/baseline.yaml) failed with ZeroDivisionError: a ray
+    grazing a κ sub-bin left a mass w > 0 whose κ² moment had cancelled to 0, so the sub-bin's
+    mean κ was 0. The mean is now clamped to the sub-bin; the cell must solve and its exact EC
+    stay finite and positive."""
+    from sweep.model.cell import CellStatus, ModelOptions, run_cell
+    from sweep.model.params import JetParameters
+
+    p = JetParameters(sigma0=10, mdot=1e-3, eps_jet=0.01, eta_acc=1e3, theta_obs=3.0,
+                      mass_msun=1e9).model_dump()
+    p.update(z_diss=float(np.logspace(1, 4, 30)[21]), z_unit="Rs")
+    r = run_cell(p, ModelOptions(radiation="leptohadronic", ppd=20))
+    assert r.status == CellStatus.DONE, r.message
+    sed = r.spectra["nuLnu_obs"]
+    assert np.all(np.isfinite(sed)) and sed.max() > 0

@@ -285,7 +285,12 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
             w = W[js]
             if w <= 0.0:
                 continue
-            em = E[js] / w
+            # the energy-weighted mean κ of a sub-bin lies inside it; where its mass w is a
+            # difference of nearly equal moments (a ray grazing the sub-bin) round-off can push
+            # E/w outside, even to 0: clamp to the sub-bin's own bounds
+            kap_lo = 10.0 ** ((smin - 0.5 + js / nsplit) / ppd)
+            kap_hi = min(1.0, 10.0 ** ((smin - 0.5 + (js + 1.0) / nsplit) / ppd))
+            em = min(max(E[js] / w, kap_lo), kap_hi)
             sb = int(math.floor(math.log10(em) * ppd))
             f = (em / 10.0 ** (sb / ppd) - 1.0) / (r - 1.0)
             f = min(1.0, max(0.0, f))
