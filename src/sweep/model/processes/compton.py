@@ -338,6 +338,12 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
     for k in range(nx):
         if nt[k] * dx[k] * x[k] >= rel_floor * wmax:
             wt[k] = nt[k] * dx[k] / x[k]
+    knz0 = 0  # wt[k] == 0 outside knz0 ≤ k < knz1
+    while knz0 < nx and wt[knz0] == 0.0:
+        knz0 += 1
+    knz1 = nx
+    while knz1 > knz0 and wt[knz1 - 1] == 0.0:
+        knz1 -= 1
     im_th = m_th - m_lo
     D = m_th - lmin[im_th]
     t = tab[im_th]
@@ -397,9 +403,12 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
             kr = k
             while k < nx and lmin[f + k + k0 - m_lo] - k0 + f > k:
                 k += 1
-            if k > kr:
-                r0 = f + kr + k0 - m_lo - im_th0
-                g = np.dot(wt[kr:k], A[r0:r0 + k - kr])
+            # the run's targets with a nonzero weight only (the zero ends add exact zeros)
+            ka = kr if kr > knz0 else knz0
+            kb = k if k < knz1 else knz1
+            if kb > ka:
+                r0 = f + ka + k0 - m_lo - im_th0
+                g = np.dot(wt[ka:kb], A[r0:r0 + kb - ka])
                 for c in range(c0, c1):
                     out[base + c] += a * g[c]
             if k < nx:

@@ -235,21 +235,41 @@ NSPLIT = 8  # sub-bins of log κ per lattice step (the split to lattice shifts i
 
 
 @njit(cache=True)
-def _shift_weights(a, b, ppd, smin, iso, nsplit):
-    """κ-weighted mass W[j] and κ²-weighted mass E[j] of the sub-bins of log κ (nsplit per
-    lattice step), sub-bin j covering κ ∈ [10^{t_j}, 10^{t_{j+1}}] ∩ (0, 1],
-    t_j = (smin − ½ + j/nsplit)/ppd; the last sub-bin ends at κ = 1.
-    ``iso``: κ uniform on [0, 1] instead of a − b cos φ, φ uniform."""
+def _subbin_edges(ppd, smin, nsplit):
+    """The lattice constants of ``_effective``, computed once per call (each with the expression
+    the per-sub-bin code used, so the results are bit-identical): upper edges of the sub-bins
+    (``_shift_weights``), their bounds for the clamp, and 10^{s/ppd} for shifts s = smin−1 … 0."""
     n = (-smin + 1) * nsplit
-    W = np.zeros(n)
-    E = np.zeros(n)
     h = 1.0 / ppd
-    prev1 = 0.0
-    prev2 = 0.0
+    his = np.empty(n)
+    klo = np.empty(n)
+    khi = np.empty(n)
     for j in range(n):
         hi = 10.0 ** ((smin - 0.5 + (j + 1.0) / nsplit) * h)
         if j == n - 1 or hi > 1.0:
             hi = 1.0
+        his[j] = hi
+        klo[j] = 10.0 ** ((smin - 0.5 + j / nsplit) / ppd)
+        khi[j] = min(1.0, 10.0 ** ((smin - 0.5 + (j + 1.0) / nsplit) / ppd))
+    lat = np.empty(-smin + 2)
+    for i in range(lat.shape[0]):
+        lat[i] = 10.0 ** ((i + smin - 1) / ppd)
+    return his, klo, khi, lat
+
+
+@njit(cache=True)
+def _shift_weights(a, b, his, iso):
+    """κ-weighted mass W[j] and κ²-weighted mass E[j] of the sub-bins of log κ (nsplit per
+    lattice step), sub-bin j covering κ ∈ [10^{t_j}, 10^{t_{j+1}}] ∩ (0, 1],
+    t_j = (smin − ½ + j/nsplit)/ppd, upper edges ``his`` (``_subbin_edges``); the last sub-bin
+    ends at κ = 1.  ``iso``: κ uniform on [0, 1] instead of a − b cos φ, φ uniform."""
+    n = his.shape[0]
+    W = np.zeros(n)
+    E = np.zeros(n)
+    prev1 = 0.0
+    prev2 = 0.0
+    for j in range(n):
+        hi = his[j]
         if iso:
             m1 = 0.5 * hi * hi
             m2 = hi * hi * hi / 3.0
@@ -270,14 +290,24 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
     r = 10.0 ** (1.0 / ppd)
     so = math.sqrt(max(0.0, 1.0 - mu_o * mu_o))
     n = (-smin + 1) * nsplit
+    his, klo, khi, lat = _subbin_edges(ppd, smin, nsplit)
     if iso:
-        W, E = _shift_weights(0.0, 0.0, ppd, smin, True, nsplit)
+        W, E = _shift_weights(0.0, 0.0, his, True)
     for j in range(nray):
+        # the ray's photons sit in bins n0 ≤ k < n1 (the zeros outside add nothing)
+        n0 = 0
+        while n0 < nx and N[j, n0] == 0.0:
+            n0 += 1
+        if n0 == nx:
+            continue
+        n1 = nx
+        while N[j, n1 - 1] == 0.0:
+            n1 -= 1
         if not iso:
             mu = mu_rays[j]
             a = 0.5 * (1.0 - mu * mu_o)
             b = 0.5 * math.sqrt(max(0.0, 1.0 - mu * mu)) * so
-            W, E = _shift_weights(a, b, ppd, smin, False, nsplit)
+            W, E = _shift_weights(a, b, his, False)
         # each sub-bin's photons go to the lattice shifts around their mean (energy-weighted) κ,
         # split so that number and energy are exact; K[s − smin] collects the shift kernel
         K = np.zeros(-smin + 2)
@@ -288,11 +318,11 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
             # the energy-weighted mean κ of a sub-bin lies inside it; where its mass w is a
             # difference of nearly equal moments (a ray grazing the sub-bin) round-off can push
             # E/w outside, even to 0: clamp to the sub-bin's own bounds
-            kap_lo = 10.0 ** ((smin - 0.5 + js / nsplit) / ppd)
-            kap_hi = min(1.0, 10.0 ** ((smin - 0.5 + (js + 1.0) / nsplit) / ppd))
-            em = min(max(E[js] / w, kap_lo), kap_hi)
+            em = min(max(E[js] / w, klo[js]), khi[js])
             sb = int(math.floor(math.log10(em) * ppd))
-            f = (em / 10.0 ** (sb / ppd) - 1.0) / (r - 1.0)
+            il = sb - smin + 1
+            p = lat[il] if 0 <= il < lat.shape[0] else 10.0 ** (sb / ppd)
+            f = (em / p - 1.0) / (r - 1.0)
             f = min(1.0, max(0.0, f))
             i = sb - smin
             if 0 <= i < K.shape[0]:
@@ -306,6 +336,10 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
             sb = i + smin
             k_lo = -sb if sb < 0 else 0
             k_hi = nx - sb if sb > 0 else nx
+            if k_lo < n0:
+                k_lo = n0
+            if k_hi > n1:
+                k_hi = n1
             for k in range(k_lo, k_hi):
                 out[k + sb] += w * N[j, k]
     return out
