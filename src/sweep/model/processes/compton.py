@@ -307,6 +307,9 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
     return _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th)
 
 
+MIN_SEG = 8  # rows of one lmin summed on the table's own columns in ``_emit``
+
+
 @njit(cache=True)
 def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0):
     """IC photon emissivity [cm⁻³ s⁻¹ per unit x₁] of Nf[f] pairs (cm⁻³) at faces gf on target
@@ -344,6 +347,12 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
     knz1 = nx
     while knz1 > knz0 and wt[knz1 - 1] == 0.0:
         knz1 -= 1
+    # seg_end[im]: end (exclusive) of the run of table rows with the lmin of row im
+    nrow = lmin.shape[0]
+    seg_end = np.empty(nrow, dtype=np.int64)
+    seg_end[nrow - 1] = nrow
+    for im in range(nrow - 2, -1, -1):
+        seg_end[im] = seg_end[im + 1] if lmin[im + 1] == lmin[im] else im + 1
     im_th = m_th - m_lo
     D = m_th - lmin[im_th]
     t = tab[im_th]
@@ -406,11 +415,37 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
             # the run's targets with a nonzero weight only (the zero ends add exact zeros)
             ka = kr if kr > knz0 else knz0
             kb = k if k < knz1 else knz1
-            if kb > ka:
-                r0 = f + ka + k0 - m_lo - im_th0
-                g = np.dot(wt[ka:kb], A[r0:r0 + kb - ka])
-                for c in range(c0, c1):
-                    out[base + c] += a * g[c]
+            # a segment of ≥ MIN_SEG rows with one lmin is a mat-vec on the table's own
+            # columns (width instead of the padded A's); the rest goes through A
+            kk = ka
+            while kk < kb:
+                ks = kk
+                while kk < kb:
+                    im = f + kk + k0 - m_lo
+                    ke = kk + seg_end[im] - im
+                    if ke > kb:
+                        ke = kb
+                    if ke - kk >= MIN_SEG:
+                        break
+                    kk = ke
+                if kk > ks:
+                    r0 = f + ks + k0 - m_lo - im_th0
+                    g = np.dot(wt[ks:kk], A[r0:r0 + kk - ks])
+                    for c in range(c0, c1):
+                        out[base + c] += a * g[c]
+                if kk < kb:
+                    im = f + kk + k0 - m_lo
+                    ke = kk + seg_end[im] - im
+                    if ke > kb:
+                        ke = kb
+                    g = np.dot(wt[kk:ke], tab[im:im + ke - kk])
+                    ib = lmin[im] - k0 + f
+                    il1 = width
+                    if ib + il1 > nx:
+                        il1 = nx - ib
+                    for il in range(il1):
+                        out[ib + il] += a * g[il]
+                    kk = ke
             if k < nx:
                 if wt[k] != 0.0:
                     w = a * wt[k]
