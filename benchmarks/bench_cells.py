@@ -123,7 +123,8 @@ def _probes():
         (bhm, "_bh_pairs_table", "iter: BH pairs (KA08 table)"),
         (bhm, "_bh_pairs_mean", "iter: BH pairs (δ rows)"),
         (hadronic, "_loss_sums", "iter: pγ losses"),
-        (hadronic, "_pg_inject", "iter: pγ secondaries"),
+        (hadronic, "_pg_direct", "iter: pγ secondaries (direct rows, all species)"),
+        (hadronic, "_pg_scatter", "iter: pγ secondaries (per species + frozen rows)"),
         (cell, "_spectra", "output: observer frame + output grids"),
     ]
 

@@ -50,7 +50,8 @@ PROBES = [
     (bhm, "_bh_pairs_table", "Bethe–Heitler pairs (KA08 table)"),
     (bhm, "_bh_pairs_mean", "Bethe–Heitler pairs (δ rows)"),
     (H, "_loss_sums", "photopion losses"),
-    (H, "_pg_inject", "photopion secondaries (γ, e±, ν per flavour)"),
+    (H, "_pg_direct", "photopion secondaries: direct rows (γ, e±, ν side by side)"),
+    (H, "_pg_scatter", "photopion secondaries: per species + frozen rows"),
 ]
 
 

@@ -115,30 +115,33 @@ def _loss_sums(nd, K, h_lo, gamma, h_f):
 
 
 @njit(cache=True)
-def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny, m_start, m_stop):
-    """Secondaries per cm³ per s in each bin k of one secondary grid:
-        Σ_j Ñ_j [ Σ_{i: h<h_f} nd_i T[h, k−j−m_lo] + S_j T[h_f, k−j−m_lo]/K[h_f] ],  h = i+j−h_lo
-    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring).
-    The direct rows of every proton face at once are one BLAS matrix product G = D·T[:h_f],
-    D[j, h] = nd[h + h_lo − j] (zero outside the photon grid): the same sums as one
-    matrix-vector product per face (differences ≤ 1e-14 dex: sums of non-negative terms in
-    another order; the zeros of D and of T's rows outside [m_start, m_stop) add exact zeros)."""
+def _pg_direct(nd, Nf, T, h_lo, nrow):
+    """G[j, :] = Σ_{h < nrow} nd[h + h_lo − j] T[h, :] for every proton face j with Ñ_j ≠ 0: one
+    BLAS matrix product G = D·T[:nrow], D[j, h] = nd[h + h_lo − j] (zero outside the photon
+    grid).  The same sums as one matrix-vector product per face (differences ≤ 1e-14 dex: sums
+    of non-negative terms in another order; the zeros of D and of T's rows outside their
+    [m_start, m_stop) add exact zeros).  ``T`` may be several species' tables side by side."""
     nx = nd.size
     npr = Nf.size
-    nm = T.shape[1]
+    if nrow <= 0:
+        return np.zeros((npr, T.shape[1]))
+    D = np.zeros((npr, nrow))
+    for j in range(npr):
+        if Nf[j] == 0.0:
+            continue
+        for hh in range(nrow):
+            i = hh + h_lo - j
+            if 0 <= i < nx:
+                D[j, hh] = nd[i]
+    return np.dot(D, T[:nrow])
+
+
+@njit(cache=True)
+def _pg_scatter(G, c0, nm, Nf, frozen_sum, Tf_over_K, h_f, nh, m_lo, ny):
+    """Secondaries per bin of one species from its columns c0 … c0+nm−1 of ``_pg_direct``'s G
+    and the frozen rows (see ``_pg_inject``)."""
+    npr = Nf.size
     out = np.zeros(ny)
-    nrow = h_f if h_f < T.shape[0] else T.shape[0]
-    G = np.zeros((npr, nm))
-    if nrow > 0:
-        D = np.zeros((npr, nrow))
-        for j in range(npr):
-            if Nf[j] == 0.0:
-                continue
-            for hh in range(nrow):
-                i = hh + h_lo - j
-                if 0 <= i < nx:
-                    D[j, hh] = nd[i]
-        G = np.dot(D, T[:nrow])
     for j in range(npr):
         w = Nf[j]
         if w == 0.0:
@@ -153,12 +156,23 @@ def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny, m_start, m
         if me <= ms:
             continue
         for mm in range(ms, me):
-            out[k0 + mm] += w * G[j, mm]
+            out[k0 + mm] += w * G[j, c0 + mm]
         a = w * frozen_sum[j]
-        if a != 0.0 and h_f < T.shape[0]:
+        if a != 0.0 and h_f < nh:
             for mm in range(ms, me):
                 out[k0 + mm] += a * Tf_over_K[mm]
     return out
+
+
+def _pg_inject(nd, Nf, frozen_sum, T, Tf_over_K, h_lo, h_f, m_lo, ny, m_start, m_stop):
+    """Secondaries per cm³ per s in each bin k of one secondary grid:
+        Σ_j Ñ_j [ Σ_{i: h<h_f} nd_i T[h, k−j−m_lo] + S_j T[h_f, k−j−m_lo]/K[h_f] ],  h = i+j−h_lo
+    (rows h ≥ h_f of the photopion table are T[h_f]·K[h]/K[h_f]; see module docstring).
+    Row h of T is zero outside columns [m_start[h], m_stop[h]).  The solver does every species
+    with one ``_pg_direct`` product on the side-by-side tables (``_build_pg``)."""
+    nrow = min(h_f, T.shape[0])
+    G = _pg_direct(nd, Nf, np.ascontiguousarray(T[:max(nrow, 0)]), h_lo, nrow)
+    return _pg_scatter(G, 0, T.shape[1], Nf, frozen_sum, Tf_over_K, h_f, T.shape[0], m_lo, ny)
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +395,17 @@ def _build_pg(g, gpf, xi_min, loss_model="sophia", canonical=True):
     tabs = {"photons": _pg_tab(k.photons, k.K, h_f), "pairs": _pg_tab(k.pairs, k.K, h_f)}
     for s, sp in enumerate(k.neutrinos.species):
         tabs[sp] = _pg_tab(dataclasses.replace(k.neutrinos, T=k.neutrinos.T[s:s + 1], Tsum=None), k.K, h_f)
-    return {"kernels": k, "h_f": h_f, "tabs": tabs}
+    # the direct rows (h < h_f) of every species side by side: one BLAS product per iteration
+    nh = {t.T.shape[0] for t in tabs.values()}
+    stack = None
+    if len(nh) == 1:
+        nrow = min(h_f, nh.pop())
+        cols, c = {}, 0
+        for name, t in tabs.items():
+            cols[name] = c
+            c += t.T.shape[1]
+        stack = (np.ascontiguousarray(np.hstack([t.T[:nrow] for t in tabs.values()])), cols, nrow)
+    return {"kernels": k, "h_f": h_f, "tabs": tabs, "stack": stack}
 
 
 # --------------------------------------------------------------------------------------------
@@ -657,14 +681,21 @@ class ProtonExtension:
             h_f = hs.pg["h_f"]
             tabs = hs.pg["tabs"]
 
-            def inj(t: _PGTab):
-                return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny,
-                                  t.m_start, t.m_stop)
+            stack = hs.pg.get("stack")
+            G = _pg_direct(nd, Nf, stack[0], k.h_lo, stack[2]) if stack is not None else None
 
-            q_pg_ph = inj(tabs["photons"])
-            q_pg_pairs = inj(tabs["pairs"])
+            def inj(name):
+                t = tabs[name]
+                if G is None:
+                    return _pg_inject(nd, Nf, frozen, t.T, t.Tf_over_K, k.h_lo, h_f, t.m_lo, t.ny,
+                                      t.m_start, t.m_stop)
+                return _pg_scatter(G, stack[1][name], t.T.shape[1], Nf, frozen, t.Tf_over_K, h_f,
+                                   t.T.shape[0], t.m_lo, t.ny)
+
+            q_pg_ph = inj("photons")
+            q_pg_pairs = inj("pairs")
             for sp in k.neutrinos.species:
-                q_nu[FLAVOURS[sp]] = inj(tabs[sp])
+                q_nu[FLAVOURS[sp]] = inj(sp)
             terms.photon_emis += q_pg_ph / ctx.dx
             terms.pair_source += q_pg_pairs
         # --- proton synchrotron and SSA
