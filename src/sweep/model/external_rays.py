@@ -94,10 +94,14 @@ def as_parts(rays) -> list:
 def _planck_number_shape(x, theta):
     """Photon number per unit x of a black body of temperature θ = kT/m_e c², up to a constant
     (x² /(e^{x/θ} − 1)); safe for large x/θ."""
+    x, theta = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(theta, dtype=float))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         a = x / theta
-        out = x**2 / np.expm1(np.minimum(a, 700.0))
-    return np.where(a < 700.0, out, 0.0)
+        ok = a < 700.0
+        out = np.zeros(a.shape)
+        # evaluated where it is not zero only (most of a wide lattice lies in the Wien cut-off)
+        out[ok] = x[ok] ** 2 / np.expm1(a[ok])
+    return out
 
 
 def comoving_on_lattice(rays, gamma: float, x: np.ndarray, dx: np.ndarray, ppd: int,

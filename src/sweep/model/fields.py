@@ -87,10 +87,14 @@ def disc_t_max(params: JetParameters) -> float:
 
 def _planck_nu(nu, t):
     """Planck intensity B_ν(T) [erg s⁻¹ cm⁻² Hz⁻¹ sr⁻¹]; safe for T = 0 and large hν/kT."""
+    nu, t = np.broadcast_arrays(np.asarray(nu, dtype=float), np.asarray(t, dtype=float))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         x = const.h * nu / (const.k_B * t)
-        out = 2.0 * const.h * nu**3 / const.c**2 / np.expm1(np.minimum(x, 700.0))
-    return np.where((t > 0) & (x < 700.0), out, 0.0)
+        ok = (t > 0) & (x < 700.0)
+        out = np.zeros(x.shape)
+        # evaluated where it is not zero only (most of a wide lattice lies in the Wien cut-off)
+        out[ok] = 2.0 * const.h * nu[ok] ** 3 / const.c**2 / np.expm1(x[ok])
+    return out
 
 
 def _prep(z_cm, gamma):

@@ -308,6 +308,7 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
 
 
 MIN_SEG = 8  # rows of one lmin summed on the table's own columns in ``_emit``
+GROUP = 48  # faces whose first KN runs ``_emit`` sums in one BLAS matrix product
 
 
 @njit(cache=True)
@@ -353,6 +354,9 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
     seg_end[nrow - 1] = nrow
     for im in range(nrow - 2, -1, -1):
         seg_end[im] = seg_end[im + 1] if lmin[im + 1] == lmin[im] else im + 1
+    run_a = np.zeros(nf, dtype=np.int64)  # first unmasked KN run of each face (ka, kb, weight)
+    run_b = np.zeros(nf, dtype=np.int64)
+    run_w = np.zeros(nf)
     im_th = m_th - m_lo
     D = m_th - lmin[im_th]
     t = tab[im_th]
@@ -408,6 +412,7 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
         if c1 > A.shape[1]:
             c1 = A.shape[1]
         k = kstart
+        first = True
         while k < nx:
             kr = k
             while k < nx and lmin[f + k + k0 - m_lo] - k0 + f > k:
@@ -415,6 +420,15 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
             # the run's targets with a nonzero weight only (the zero ends add exact zeros)
             ka = kr if kr > knz0 else knz0
             kb = k if k < knz1 else knz1
+            if first:
+                # the face's first run is summed with its neighbours' in one BLAS matrix
+                # product below (GROUP faces at a time)
+                first = False
+                if kb > ka:
+                    run_a[f] = ka
+                    run_b[f] = kb
+                    run_w[f] = a
+                kb = ka
             # a segment of ≥ MIN_SEG rows with one lmin is a mat-vec on the table's own
             # columns (width instead of the padded A's); the rest goes through A
             kk = ka
@@ -460,6 +474,39 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
                     for il in range(il0, il1):
                         out[ibase + il] += w * tab[im, il]
                 k += 1
+    # ---- the faces' first unmasked KN runs: G = W·A[rows] per group of GROUP faces,
+    # W[f, r] = wt[k] on the face's run (r = f + k + k0 − m_lo − im_th0), zero elsewhere: the
+    # same sums as one mat-vec per face, in another order (the zeros add exact zeros)
+    off = k0 - m_lo - im_th0
+    fg = 0
+    while fg < nf:
+        fe = fg + GROUP if fg + GROUP < nf else nf
+        r_lo = A.shape[0]
+        r_hi = 0
+        for f in range(fg, fe):
+            if run_b[f] > run_a[f]:
+                if f + run_a[f] + off < r_lo:
+                    r_lo = f + run_a[f] + off
+                if f + run_b[f] + off > r_hi:
+                    r_hi = f + run_b[f] + off
+        if r_hi > r_lo:
+            Wm = np.zeros((fe - fg, r_hi - r_lo))
+            for f in range(fg, fe):
+                for k in range(run_a[f], run_b[f]):
+                    Wm[f - fg, f + k + off - r_lo] = wt[k]
+            G = np.dot(Wm, A[r_lo:r_hi])
+            for f in range(fg, fe):
+                if run_b[f] <= run_a[f]:
+                    continue
+                a = run_w[f]
+                base = L - k0 + f
+                c0 = -base if base < 0 else 0
+                c1 = nx - base
+                if c1 > A.shape[1]:
+                    c1 = A.shape[1]
+                for c in range(c0, c1):
+                    out[base + c] += a * G[f - fg, c]
+        fg = fe
     return out
 
 
