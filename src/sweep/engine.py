@@ -82,9 +82,10 @@ def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[D
              rerun: list[int], cell_fn: Optional[Callable | str] = None) -> dict:
     """Compute the cells of one chunk-aligned region whose status is in ``rerun`` and write the
     whole region (status last). Returns counts and timings."""
-    from sweep import store
+    from sweep import store, table_cache
 
     t0 = time.perf_counter()
+    table_cache.install()  # this worker's kernel tables load from / go to the on-disk cache
     fn = resolve_cell_fn(cell_fn)
     options: ModelOptions = spec.model
     data = store.read_region(path, region, options, rerun)
