@@ -165,6 +165,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from sweep.validation.hadronic import athena_test4_blob
+    from sweep import table_cache
     from sweep.model import tables
     from sweep.model.cell import run_cell
     from sweep.model.kinetics import Blob, Injection, Processes, solve
@@ -180,7 +181,7 @@ def main() -> None:
         if i not in idxs:
             idxs.append(i)
     cells = [cell_parameters(spec, i, dims) for i in idxs]
-    print(f"table cache: {tables.table_cache_dir()}")
+    print(f"table cache: {table_cache.install()}")
     t = time.perf_counter()
     run_cell(cells[0], spec.model)
     print(f"warm-up cell (numba cache load, canonical tables built or loaded): "

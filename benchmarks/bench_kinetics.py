@@ -29,6 +29,7 @@ import tracemalloc  # noqa: E402
 
 SNIPPET = """
 import time; t0 = time.perf_counter()
+from sweep import table_cache; table_cache.install()
 from sweep.model.kinetics import Blob, Injection, Processes, solve
 b = Blob(R=1e15, B=1.0, ppd={ppd}, processes=Processes(synchrotron_kernel='single_pitch'),
          injections=[Injection('e', 'power_law', p=1.9, gamma_min=1.0, gamma_max=10**6.1,
@@ -52,7 +53,10 @@ def main() -> None:
     ap.add_argument("--ppd", type=int, nargs="*", default=[10, 20, 30])
     ap.add_argument("--no-cold", action="store_true")
     args = ap.parse_args()
+    from sweep import table_cache
     from sweep.model import kinetics, tables
+
+    table_cache.install()  # as the CLI and the engine's workers do
     from sweep.model.kinetics import solve
 
     print("ATHEνA Test 1 (SSC, syn+SSA+IC(KN)+γγ), steady state, 1 thread")

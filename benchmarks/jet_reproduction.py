@@ -44,7 +44,7 @@ def main() -> None:
     print("R_BLR = %.4g cm = %.4g R_s; R_DT = %.4g cm = %.3g pc; T_max = %.4g K"
           % (fl.r_blr_cm(p), fl.r_blr_cm(p) / rs, fl.r_dt_cm(p), fl.r_dt_cm(p) / C.pc, fl.disc_t_max(p)))
     print("z_x (Eq. 19) = %.4g R_s; numerical u'_AD = u'_BLR crossover = %.4g R_s"
-          % (fl.crossover_analytic(p) / rs, fl.crossover_numerical(p) / rs))
+          % (fl.crossover_analytic(p) / rs, jet.crossover_numerical(p) / rs))
     z = np.geomspace(10, 1000, 4001) * rs
     js = jet.jet_state(p, z)
     y = js.doppler**4 * inj.injection_luminosity(p, js.gamma, js.beta, js.B, js.radius)

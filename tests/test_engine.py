@@ -381,6 +381,29 @@ def test_sigterm_like_ctrl_c(tmp_path):
     assert r.returncode == 0 and (_status(cube) == CellStatus.DONE).all()
 
 
+def test_sigterm_finishes_tasks_in_flight(tmp_path):
+    """Issue 12 item 9: SIGTERM is handled like Ctrl-C *and* the tasks workers are running when it
+    arrives are finished and committed (grace ``engine.INTERRUPT_GRACE_S``), tasks not started are
+    cancelled. Cells take 2 s on 2 workers: at the signal (2 cells done) two more are running, so
+    exactly 4 cells end done and 2 stay pending; exit 143; the cube verifies."""
+    spec = tmp_path / "t.yaml"
+    spec.write_text(SPEC.replace("[5, 30, 100, 300]", "[20, 40, 80]").replace(
+        "output: {chunks: {z_diss: 2}}", f"output: {{path: {tmp_path / 't.zarr'}, chunks: {{z_diss: 1}}}}"))
+    env = {**os.environ, "SWEEP_FAKE_SLEEP": "2.0"}
+    cmd = [SWEEP, "submit", str(spec), "--cell-fn", "sweep.validation.fake_cell:fake_cell", "--no-report"]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cube = tmp_path / "t.zarr"
+    _wait_done(cube, 2)
+    time.sleep(0.3)  # the scheduler has handed the next two tasks to the freed workers
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=90)
+    assert p.returncode == 143, out
+    assert "finishing the 2 task(s) in flight" in out, out
+    st = _status(cube)
+    assert (st == CellStatus.DONE).sum() == 4 and (st == CellStatus.PENDING).sum() == 2, st
+    assert store.verify(cube).ok
+
+
 def test_exit_codes_reports_and_foreign_files(tmp_path):
     """Exit 0 only when every cell is done/invalid/not_converged; 3 when cells failed (also on a
     resubmit that leaves them failed); a foreign <stem>.performance.html or lock file is never

@@ -41,7 +41,7 @@ def test_crossover():
     """§8.2: z_× (Eq. 19) ≈ 84 R_s (2 figures → 1 %), numerical crossover ≈ 80 R_s (printed '≈ 80':
     ±5 %); T_max = 2.375e4 K (4 figures → 0.1 %); R_BLR = 1.121e17 cm, R_DT = 2.80e18 cm."""
     assert fl.crossover_analytic(P) / RS == pytest.approx(84, rel=0.01)
-    assert fl.crossover_numerical(P) / RS == pytest.approx(80, rel=0.05)
+    assert jet.crossover_numerical(P) / RS == pytest.approx(80, rel=0.05)
     assert fl.disc_t_max(P) == pytest.approx(2.375e4, rel=1e-3)
     assert fl.r_blr_cm(P) == pytest.approx(1.121e17, rel=1e-3)
     assert fl.r_dt_cm(P) == pytest.approx(2.80e18, rel=2e-3)

@@ -13,6 +13,7 @@ from sweep.validation.hadronic import (athena_test4_blob, figures, load_referenc
                                        sophia_secondaries_fold)
 from sweep.model import constants as const
 from sweep.model import hadronic as H
+from sweep.model.cell import cell_photopion_efficiency
 from sweep.model.kinetics import Blob, ExternalField, solve
 from sweep.model.processes import photopion as pg
 
@@ -384,7 +385,7 @@ def test_cell_photopion_efficiency_per_target():
     γ'_p,max; their sum equals the solver's own f_pγ on all targets within 3 % (targets add
     linearly; the per-target integral is unbinned, the solver's binned on its grid). At 30 R_s
     the blob's synchrotron photons dominate (model.md §5, Eq. 30 discussion)."""
-    r = H.cell_photopion_efficiency({"z_diss": 30.0, "z_unit": "Rs"})
+    r = cell_photopion_efficiency({"z_diss": 30.0, "z_unit": "Rs"})
     assert r["status"] == "converged"
     at = r["at_gamma_max_p"]
     assert {"synchrotron", "disc", "blr", "dt"} <= set(at)

@@ -166,3 +166,33 @@ def test_explore_websocket_origin_is_restricted(tmp_path):
         "127.0.0.1:5006", "localhost:5006", "example.org:443"]
     src = (ROOT / "src" / "sweep" / "dashboard.py").read_text()
     assert 'websocket_origin="*"' not in src
+
+
+def test_slurm_scheduler_never_binds_the_wildcard(tmp_path, monkeypatch):
+    """Audit: with the SLURM defaults the scheduler listened on 0.0.0.0 and [::]. Now it binds
+    one address of this host (the one its name resolves to, or its first non-loopback IPv4),
+    unless the spec names an ``interface`` (then dask-jobqueue binds that interface)."""
+    import ipaddress
+
+    import dask_jobqueue
+
+    from sweep.spec import SlurmSpec
+
+    seen = {}
+
+    class Capture:
+        def __init__(self, **kw):
+            seen.update(kw)
+            raise RuntimeError("captured")
+
+    monkeypatch.setattr(dask_jobqueue, "SLURMCluster", Capture)
+    with pytest.raises(RuntimeError, match="captured"):
+        clusters.slurm_cluster(SlurmSpec(), 1, str(tmp_path / "logs"), tls=False)
+    host = seen["scheduler_options"]["host"]
+    assert host == clusters.scheduler_host()
+    assert not ipaddress.ip_address(host).is_unspecified  # not 0.0.0.0 / ::
+    assert seen["scheduler_options"]["dashboard_address"].startswith("127.0.0.1:")
+    seen.clear()
+    with pytest.raises(RuntimeError, match="captured"):
+        clusters.slurm_cluster(SlurmSpec(interface="lo"), 1, str(tmp_path / "logs"), tls=False)
+    assert "host" not in seen["scheduler_options"] and seen["interface"] == "lo"

@@ -1,6 +1,6 @@
 """Canonical per-ppd kernel tables (sweep.model.tables): a run's slice equals a direct build
-bit for bit, the on-disk cache round-trips, grows, survives damage, can be switched off, and the
-spec's cache locations reach the workers."""
+bit for bit, the on-disk cache (sweep.table_cache) round-trips, grows, survives damage, can be
+switched off, and the spec's cache locations reach the workers."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from sweep import table_cache
 from sweep.model import tables
 from sweep.model.grids import make_grids
 from sweep.model.processes import compton, pairs
@@ -16,12 +17,14 @@ from sweep.model.processes import compton, pairs
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     d = tmp_path / "tables"
-    monkeypatch.setenv(tables.ENV, str(d))
-    saved = dict(tables._TABLES)
+    monkeypatch.setenv(table_cache.ENV, str(d))
+    saved, backend = dict(tables._TABLES), tables.persistence()
+    table_cache.install()
     tables.clear_memory()
     yield d
     tables.clear_memory()
     tables._TABLES.update(saved)
+    tables.set_persistence(backend)
 
 
 def test_gg_slice_equals_direct_build(cache):
@@ -77,15 +80,15 @@ def test_cache_off_and_key_changes_with_params(cache, monkeypatch):
     tables.canonical("demo2", 10, 0, 5, lambda a, b: {"v": np.zeros(b - a + 1)}, params=(1,))
     tables.canonical("demo2", 10, 0, 5, lambda a, b: {"v": np.ones(b - a + 1)}, params=(2,))
     assert len(list(cache.glob("demo2-*.npz"))) == 2
-    monkeypatch.setenv(tables.ENV, "off")
-    assert tables.table_cache_dir() is None
+    monkeypatch.setenv(table_cache.ENV, "off")
+    assert table_cache.table_cache_dir() is None and table_cache.install() is None
     tables.canonical("demo3", 10, 0, 5, lambda a, b: {"v": np.zeros(b - a + 1)})
     assert not list(cache.glob("demo3-*"))
 
 
 def test_default_location_is_user_cache_not_package(monkeypatch):
-    monkeypatch.delenv(tables.ENV, raising=False)
-    d = tables.table_cache_dir()
+    monkeypatch.delenv(table_cache.ENV, raising=False)
+    d = table_cache.table_cache_dir()
     import sweep
 
     assert d is not None and not str(d).startswith(os.path.dirname(sweep.__file__))

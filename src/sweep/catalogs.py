@@ -25,11 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = {
-    "4lac": "table-4LAC-DR2-h.fits",
-    "3lac": "3LAC_hi.csv",
-    "3fgl": "gll_psc_v16.fit",
-}
+from sweep.datasets import FERMI_FILES as FILES  # official file names, one home
 CLASSES = ("FSRQ", "BL Lac", "BCU")
 TXS_0506 = "4FGL J0509.4+0542"
 

@@ -126,6 +126,28 @@ def make_log_directory(log_directory: str | Path) -> Path:
     return d
 
 
+def scheduler_host() -> str:
+    """The address the SLURM scheduler binds to when no ``interface`` is given: this host's
+    name as the cluster resolves it; where that is a loopback alias (Debian's 127.0.1.1 on a
+    login node), the first non-loopback IPv4 address of this host; loopback only on a machine
+    that has no other (a single-node SLURM, which is all such a machine can run)."""
+    import ipaddress
+
+    import psutil
+
+    try:
+        ip = socket.gethostbyname(socket.gethostname())
+    except OSError:
+        ip = "127.0.0.1"
+    if not ipaddress.ip_address(ip).is_loopback:
+        return ip
+    for addrs in psutil.net_if_addrs().values():
+        for a in addrs:
+            if a.family == socket.AF_INET and not ipaddress.ip_address(a.address).is_loopback:
+                return a.address
+    return ip
+
+
 def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str, tls: bool = True,
                   tls_dir: Optional[Path] = None, env: dict | None = None):
     """dask_jobqueue.SLURMCluster with the spec's options, scaled adaptively up to max_jobs.
@@ -159,7 +181,9 @@ def slurm_cluster(cfg: SlurmSpec, retries: int, log_directory: str, tls: bool = 
         memory=cfg.memory, processes=procs, job_extra_directives=list(cfg.job_extra_directives),
         log_directory=log_directory, python=cfg.python or sys.executable,
         scheduler_options={"port": cfg.scheduler_port,
-                           "dashboard_address": f"127.0.0.1:{cfg.dashboard_port}"},
+                           "dashboard_address": f"127.0.0.1:{cfg.dashboard_port}",
+                           # one address the compute nodes reach, never the wildcard (0.0.0.0, ::)
+                           **({} if cfg.interface else {"host": scheduler_host()})},
         worker_extra_args=extra,
         # cache locations (spec cluster.table_cache_dir / numba_cache_dir), before python starts
         job_script_prologue=[f"export {k}={shlex.quote(v)}" for k, v in (env or {}).items()] or None,

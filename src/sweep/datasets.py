@@ -22,6 +22,12 @@ import os
 from importlib import resources
 from pathlib import Path
 
+#: official file names of the Fermi catalogues by role (``--catalog-dir`` holds these names)
+FERMI_FILES = {
+    "4lac": "table-4LAC-DR2-h.fits",
+    "3lac": "3LAC_hi.csv",
+    "3fgl": "gll_psc_v16.fit",
+}
 MANIFEST_NAME = "manifest.json"
 REGISTRY_NAME = "fetched.json"
 
@@ -112,16 +118,14 @@ def fermi_file(role: str, directory=None) -> Path:
     (``table-4LAC-DR2-h.fits``, ``3LAC_hi.csv``, ``gll_psc_v16.fit``); without one the packaged
     copies are used.
     """
-    from sweep.catalogs import FILES
-
     if directory is None and os.environ.get("SWEEP_CATALOG_DIR"):
         directory = os.environ["SWEEP_CATALOG_DIR"]
     if directory is not None:
         d = Path(directory)
-        p = d / FILES[role]
+        p = d / FERMI_FILES[role]
         if not p.is_file():
             raise FileNotFoundError(
-                f"{role.upper()} catalogue file '{FILES[role]}' not found: looked for {p} "
+                f"{role.upper()} catalogue file '{FERMI_FILES[role]}' not found: looked for {p} "
                 f"(catalogue directory {d} from --catalog-dir / SWEEP_CATALOG_DIR; unset it to "
                 "use the catalogues packaged with sweep, see `sweep data list`)")
         return p

@@ -82,9 +82,10 @@ def run_task(path: str, region: tuple[slice, ...], spec: SweepSpec, dims: list[D
              rerun: list[int], cell_fn: Optional[Callable | str] = None) -> dict:
     """Compute the cells of one chunk-aligned region whose status is in ``rerun`` and write the
     whole region (status last). Returns counts and timings."""
-    from sweep import store
+    from sweep import store, table_cache
 
     t0 = time.perf_counter()
+    table_cache.install()  # this worker's kernel tables load from / go to the on-disk cache
     fn = resolve_cell_fn(cell_fn)
     options: ModelOptions = spec.model
     data = store.read_region(path, region, options, rerun)
@@ -478,42 +479,85 @@ def _run_tasks(client, tasks, path: Path, spec: SweepSpec, dims, rerun, cell_fn,
             futures[f] = t
         result.counts = {s.name.lower(): 0 for s in CellStatus}
         with Progress(total, console, enabled=progress) as bar:
-            for fut in as_completed(list(futures)):
-                task = futures.pop(fut)
-                try:
-                    out = fut.result()
-                except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
-                    err = storage_error(exc)
-                    if err is not None:
-                        # every other write would fail alike: stop, leave the cells pending
-                        client.cancel(list(futures))
-                        raise StorageError(_storage_message(err, path)) from None
-                    reason = _reason(exc, spec)
+            try:
+                for fut in as_completed(list(futures)):
+                    task = futures.pop(fut)
                     try:
-                        n = store.mark_failed(path, task.region, reason, rerun)
-                    except OSError as exc2:
-                        err = storage_error(exc2)
-                        if err is None:
-                            raise
-                        client.cancel(list(futures))
-                        raise StorageError(_storage_message(err, path)) from None
-                    result.failed_tasks.append(f"{task.key}: {reason}")
-                    result.counts["failed"] += n
-                    result.computed += n
-                    bar.advance(0, n)
-                    console.print(f"task {task.key} failed: {reason}", highlight=False)
-                    continue
-                for k, v in out["counts"].items():
-                    result.counts[k] += v
-                result.computed += out["computed"]
-                result.model_s += out["model_s"]
-                result.write_s += out["write_s"]
-                result.task_s += out["task_s"]
-                n_fail = out["counts"]["failed"]
-                bar.advance(out["computed"] - n_fail, n_fail)
+                        out = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - the task gave up: its cells fail
+                        err = storage_error(exc)
+                        if err is not None:
+                            # every other write would fail alike: stop, leave the cells pending
+                            client.cancel(list(futures))
+                            raise StorageError(_storage_message(err, path)) from None
+                        reason = _reason(exc, spec)
+                        try:
+                            n = store.mark_failed(path, task.region, reason, rerun)
+                        except OSError as exc2:
+                            err = storage_error(exc2)
+                            if err is None:
+                                raise
+                            client.cancel(list(futures))
+                            raise StorageError(_storage_message(err, path)) from None
+                        result.failed_tasks.append(f"{task.key}: {reason}")
+                        result.counts["failed"] += n
+                        result.computed += n
+                        bar.advance(0, n)
+                        console.print(f"task {task.key} failed: {reason}", highlight=False)
+                        continue
+                    _add_task_result(out, result, bar)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: commit what workers are running now
+                _finish_in_flight(client, futures, result, bar, console)
+                raise
     finally:
         stop.set()
     result.run_s = time.perf_counter() - t0
+
+
+def _add_task_result(out: dict, result: SubmitResult, bar) -> None:
+    for k, v in out["counts"].items():
+        result.counts[k] += v
+    result.computed += out["computed"]
+    result.model_s += out["model_s"]
+    result.write_s += out["write_s"]
+    result.task_s += out["task_s"]
+    n_fail = out["counts"]["failed"]
+    bar.advance(out["computed"] - n_fail, n_fail)
+
+
+#: after Ctrl-C / SIGTERM, how long the client waits for the tasks workers are running so that
+#: their cells are committed rather than recomputed; within SLURM's default KillWait (30 s)
+#: between the SIGTERM of scancel and the SIGKILL
+INTERRUPT_GRACE_S = 20.0
+
+
+def _finish_in_flight(client, futures: dict, result: SubmitResult, bar, console,
+                      grace_s: float = INTERRUPT_GRACE_S) -> None:
+    """Cancel the tasks no worker has started and wait up to ``grace_s`` for those being run
+    (their region writes and status commits finish); a second Ctrl-C stops the wait. Tasks
+    still running then are cancelled: their cells stay pending (status is committed last)."""
+    from distributed import wait
+
+    try:
+        running = {k for keys in client.processing().values() for k in keys}
+    except Exception:  # noqa: BLE001 - scheduler gone: nothing to wait for
+        running = set()
+    in_flight = [f for f in futures if f.key in running]
+    with contextlib.suppress(Exception):
+        client.cancel([f for f in futures if f.key not in running])
+    if not in_flight:
+        return
+    console.print(f"stopping: finishing the {len(in_flight)} task(s) in flight (at most "
+                  f"{grace_s:.0f} s; Ctrl-C again to stop at once)", highlight=False)
+    with contextlib.suppress(Exception, KeyboardInterrupt):
+        wait(in_flight, timeout=grace_s)
+    for f in in_flight:
+        if f.status == "finished":
+            with contextlib.suppress(Exception):
+                _add_task_result(f.result(), result, bar)
+        futures.pop(f, None)
+    with contextlib.suppress(Exception):
+        client.cancel(in_flight)
 
 
 def _watchdog(client, console, every_s: float = 60.0):

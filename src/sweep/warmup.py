@@ -2,7 +2,7 @@
 
 A fresh worker process (a new SLURM job, a restarted worker) pays once: importing the model,
 loading numba's compiled kernels from its on-disk cache (≈ 1–2 s, most of it numba's own start-up)
-and loading the canonical per-ppd tables from the table cache (``sweep.model.tables``).  Without
+and loading the canonical per-ppd tables from the table cache (``sweep.table_cache``).  Without
 a warm-up that cost lands on the first cell of the first task, 10–30× a warm cell.  ``WarmUp`` is
 a Dask worker plugin the engine registers before it submits tasks: every worker, present or
 joining later, solves one real cell of the grid first (off the event loop, so heartbeats go on),
@@ -72,7 +72,10 @@ class WarmUp(WorkerPlugin):
                 continue  # numba read its cache dir at import: the worker was started without it
             os.environ[k] = v
         t0 = time.perf_counter()
+        from sweep import table_cache
         from sweep.model.cell import CellStatus, run_cell
+
+        table_cache.install()
 
         for params in self.cells:
             res = run_cell(params, self.options)

@@ -54,4 +54,7 @@ escape_help(app)
 
 
 def main() -> None:
+    from sweep import table_cache
+
+    table_cache.install()  # kernel tables persist across sweep commands (docs/engine.md §7)
     app()

@@ -65,7 +65,8 @@ def _plot(params, z_cm, path: str) -> None:
     import numpy as np
 
     from sweep.model import constants as const
-    from sweep.model.fields import crossover_numerical, r_blr_cm, r_dt_cm
+    from sweep.model.fields import r_blr_cm, r_dt_cm
+    from sweep.model.jet import crossover_numerical
     from sweep.model.jet import blob_state
 
     rs = const.schwarzschild_radius(params.mass_g)

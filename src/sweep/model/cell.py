@@ -341,3 +341,39 @@ def run_cell(params: Mapping[str, Any], options: ModelOptions | None = None) -> 
         return done(CellStatus.FAILED, f"{type(exc).__name__}: {exc} "
                     f"({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno})",
                     jet=locals().get("jet", {}))
+
+
+def cell_photopion_efficiency(params, options=None) -> dict:
+    """f_pγ per target (synchrotron, disc, BLR, DT) for one jet-model cell (paper Figs. 13–14).
+
+    ``params`` as for ``cell.run_cell`` (jet parameters + ``z_diss``/``z_unit``); the cell's blob
+    is solved (leptohadronic) and f_pγ(γ_p) = (R/c)/t_pγ evaluated per target on the proton grid.
+    Returns {"gamma_p", "synchrotron", "disc", "blr", "dt" (those present), "solver_total" (the
+    solver's own f_pγ on all targets together), "gamma_max_p", "at_gamma_max_p": {target:
+    f_pγ(γ'_p,max)}, "z_cm", "status"}."""
+    from . import constants as const
+    from .hadronic import photopion_efficiency_from_run
+    from .jet import blob_state, distance_to_cm
+    from .kinetics import solve
+
+    options = options or ModelOptions()
+    jp = jet_parameters(params)
+    z_cm = float(distance_to_cm(float(params["z_diss"]), str(params.get("z_unit", "Rs")), jp))
+    state = blob_state(jp, np.atleast_1d(z_cm))
+    if options.radiation != "leptohadronic":
+        options = options.model_copy(update={"radiation": "leptohadronic"})
+    blob = build_blob(jp, state, options)
+    ss = solve(blob, tol=options.tolerance, max_iter=options.max_iterations)
+    out = photopion_efficiency_from_run(ss, blob)
+    pr = ss.extra["protons"]
+    # all targets, solver's grid; energy given to pions (f_pγ's definition: neutrons not counted)
+    out["solver_total"] = (pr["b_pg"] - pr["b_pg_neutron"]) / pr["gamma"] * blob.R / const.c
+    g_max = float(state.row(0)["gamma_max_p"])
+    lg = np.log(out["gamma_p"])
+    at = {}
+    for k, v in out.items():
+        if k != "gamma_p":
+            pos = v > 0
+            at[k] = float(np.exp(np.interp(np.log(g_max), lg[pos], np.log(v[pos])))) if pos.sum() > 1 else 0.0
+    out.update(gamma_max_p=g_max, at_gamma_max_p=at, z_cm=z_cm, status=ss.status)
+    return out

@@ -251,24 +251,19 @@ def dt_u_nu(params: JetParameters, z_cm, gamma, nu_prime) -> np.ndarray:
 FIELD_NAMES = ("disc", "blr", "dt")
 
 
-def external_fields(params: JetParameters, z_cm, nu_prime, gamma=None) -> dict[str, np.ndarray]:
-    """{'disc','blr','dt'} → u'_ν' [erg cm⁻³ Hz⁻¹], shape (nz, nnu), at the jet's Γ(z).
-
-    ``gamma`` overrides the bulk Lorentz factor (default: Γ(z) of the jet model, Eq. 1).
+def external_fields(params: JetParameters, z_cm, nu_prime, gamma) -> dict[str, np.ndarray]:
+    """{'disc','blr','dt'} → u'_ν' [erg cm⁻³ Hz⁻¹], shape (nz, nnu), for a blob moving with bulk
+    Lorentz factor ``gamma`` (shape (nz,); the jet model's Γ(z) is ``jet.lorentz_factor``: this
+    module knows the photon fields, not the jet, so the caller passes it).
     """
-    if gamma is None:
-        from .jet import lorentz_factor
-        gamma = lorentz_factor(params, z_cm)
     return {"disc": disc_u_nu(params, z_cm, gamma, nu_prime),
             "blr": blr_u_nu(params, z_cm, gamma, nu_prime),
             "dt": dt_u_nu(params, z_cm, gamma, nu_prime)}
 
 
-def u_bolometric(params: JetParameters, z_cm, gamma=None) -> dict[str, np.ndarray]:
-    """{'disc','blr','dt'} → bolometric comoving energy densities [erg cm⁻³], shape (nz,)."""
-    if gamma is None:
-        from .jet import lorentz_factor
-        gamma = lorentz_factor(params, z_cm)
+def u_bolometric(params: JetParameters, z_cm, gamma) -> dict[str, np.ndarray]:
+    """{'disc','blr','dt'} → bolometric comoving energy densities [erg cm⁻³], shape (nz,), for a
+    blob with bulk Lorentz factor ``gamma`` (shape (nz,))."""
     return {"disc": disc_u(params, z_cm, gamma), "blr": blr_u(params, z_cm, gamma),
             "dt": dt_u(params, z_cm, gamma)}
 
@@ -286,22 +281,3 @@ def crossover_analytic(params: JetParameters) -> float:
     """Eq. 19: z_× = [0.83 R_g R_BLR²/ξ_BLR]^⅓ [cm] (DM09 near-zone scalings; ±30 %)."""
     rg = 0.5 * const.schwarzschild_radius(params.mass_g)
     return (0.83 * rg * r_blr_cm(params) ** 2 / params.xi_blr) ** (1.0 / 3.0)
-
-
-def crossover_numerical(params: JetParameters) -> float:
-    """Distance [cm] where u'_AD(z) = u'_BLR(z) along the jet (z0 ≤ z ≤ R_BLR); nan if none."""
-    from scipy.optimize import brentq
-
-    from .jet import lorentz_factor
-
-    rs = const.schwarzschild_radius(params.mass_g)
-
-    def f(lnz):
-        z = np.array([math.exp(lnz)])
-        g = lorentz_factor(params, z)
-        return math.log(disc_u(params, z, g)[0] / blr_u(params, z, g)[0])
-
-    a, b = math.log(params.z0_rs * rs), math.log(r_blr_cm(params))
-    if f(a) * f(b) > 0:
-        return float("nan")
-    return math.exp(brentq(f, a, b, xtol=1e-8))

@@ -892,41 +892,6 @@ def photopion_efficiency_from_run(ss, blob, gamma_p=None) -> dict:
     return out
 
 
-def cell_photopion_efficiency(params, options=None) -> dict:
-    """f_pγ per target (synchrotron, disc, BLR, DT) for one jet-model cell (paper Figs. 13–14).
-
-    ``params`` as for ``cell.run_cell`` (jet parameters + ``z_diss``/``z_unit``); the cell's blob
-    is solved (leptohadronic) and f_pγ(γ_p) = (R/c)/t_pγ evaluated per target on the proton grid.
-    Returns {"gamma_p", "synchrotron", "disc", "blr", "dt" (those present), "solver_total" (the
-    solver's own f_pγ on all targets together), "gamma_max_p", "at_gamma_max_p": {target:
-    f_pγ(γ'_p,max)}, "z_cm", "status"}."""
-    from .cell import ModelOptions, build_blob, jet_parameters
-    from .jet import blob_state, distance_to_cm
-    from .kinetics import solve
-
-    options = options or ModelOptions()
-    jp = jet_parameters(params)
-    z_cm = float(distance_to_cm(float(params["z_diss"]), str(params.get("z_unit", "Rs")), jp))
-    state = blob_state(jp, np.atleast_1d(z_cm))
-    if options.radiation != "leptohadronic":
-        options = options.model_copy(update={"radiation": "leptohadronic"})
-    blob = build_blob(jp, state, options)
-    ss = solve(blob, tol=options.tolerance, max_iter=options.max_iterations)
-    out = photopion_efficiency_from_run(ss, blob)
-    pr = ss.extra["protons"]
-    # all targets, solver's grid; energy given to pions (f_pγ's definition: neutrons not counted)
-    out["solver_total"] = (pr["b_pg"] - pr["b_pg_neutron"]) / pr["gamma"] * blob.R / const.c
-    g_max = float(state.row(0)["gamma_max_p"])
-    lg = np.log(out["gamma_p"])
-    at = {}
-    for k, v in out.items():
-        if k != "gamma_p":
-            pos = v > 0
-            at[k] = float(np.exp(np.interp(np.log(g_max), lg[pos], np.log(v[pos])))) if pos.sum() > 1 else 0.0
-    out.update(gamma_max_p=g_max, at_gamma_max_p=at, z_cm=z_cm, status=ss.status)
-    return out
-
-
 def neutrino_summary(ss, doppler: float = 1.0, z_red: float = 0.0) -> dict:
     """Observer-frame all-flavour neutrino peak energy [eV], peak E L_E [erg/s] and luminosity
     L_ν = ∫ E L_E d ln E [erg/s] (δ⁴ boost, E(1+z)⁻¹; model.md §5), plus the comoving ones."""
@@ -948,5 +913,4 @@ def solve_with_protons(blob, **kw):
 
 __all__ = ["ProtonExtension", "grids_for", "solve_with_protons", "neutrinos_observer", "neutrino_peak",
            "neutrino_summary", "photopion_efficiency_by_target", "photopion_efficiency_from_run",
-           "cell_photopion_efficiency",
            "target_from_steady_state", "FLAVOURS"]

@@ -303,3 +303,23 @@ def blob_state(params: JetParameters, z_cm, nu_prime=None) -> BlobState:
         gamma_esc_p=esc_p, gamma_rad_p=np.broadcast_to(rad_p, g.shape).copy(),
         u_AD=bol["disc"], u_BLR=bol["blr"], u_DT=bol["dt"], valid=valid, reason=reasons,
         L_jet=js.L_jet)
+
+
+def crossover_numerical(params: JetParameters) -> float:
+    """Distance [cm] where u'_AD(z) = u'_BLR(z) along the jet (z0 ≤ z ≤ R_BLR) for the blob's
+    Γ(z) of Eq. 1 (``fields.crossover_analytic`` is Eq. 19's estimate); nan if none."""
+    from scipy.optimize import brentq
+
+    from .fields import blr_u, disc_u, r_blr_cm
+
+    rs = const.schwarzschild_radius(params.mass_g)
+
+    def f(lnz):
+        z = np.array([math.exp(lnz)])
+        g = lorentz_factor(params, z)
+        return math.log(disc_u(params, z, g)[0] / blr_u(params, z, g)[0])
+
+    a, b = math.log(params.z0_rs * rs), math.log(r_blr_cm(params))
+    if f(a) * f(b) > 0:
+        return float("nan")
+    return math.exp(brentq(f, a, b, xtol=1e-8))

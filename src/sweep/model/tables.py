@@ -15,15 +15,13 @@ A request outside the table grows it to the union, rounded outwards to ``GROW_DE
 few growths per process at most); the grown table is written to the on-disk cache, so the next
 worker process (a new SLURM job, a restarted worker) loads it instead of rebuilding.
 
-On-disk cache (``table_cache_dir()``):
-    <dir>/<kind>-ppd<ppd>-<key>.npz,   key = sha256(package version, kind, ppd, params,
-                                                    source of the building module)[:16]
-so a new version, a change of the kernel's code or of its parameters never reads a stale table.
-Files are written to a temporary name and renamed (atomic on POSIX): concurrent workers on a
-shared filesystem see a whole old or a whole new file, never a partial one; an unreadable file
-is ignored and rebuilt.  Location: ``SWEEP_TABLE_CACHE`` (a directory, or ``off`` to disable),
-set by the engine from the spec's ``cluster.table_cache_dir``; default the user cache directory
-(platformdirs: ``~/.cache/sweep/tables`` on Linux), never inside the installed package.
+Persistence across processes is not this module's business (the model does no I/O beyond its
+own packaged tables): a backend with ``load(name) -> (row0, n, arrays) | None`` and
+``save(name, row0, n, arrays)`` can be installed with ``set_persistence``; ``sweep.table_cache``
+installs the on-disk one (the CLI, the engine's tasks and worker warm-up do), keyed by
+``<kind>-ppd<ppd>-<key>``, key = sha256(package version, kind, ppd, params, source of the
+building module)[:16], so a new version, a change of the kernel's code or of its parameters
+never reads a stale table.  Without a backend the tables live in memory only.
 See docs/engine.md ("Caches on a cluster").
 """
 from __future__ import annotations
@@ -32,16 +30,12 @@ import dataclasses
 import hashlib
 import inspect
 import math
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-ENV = "SWEEP_TABLE_CACHE"
 GROW_DEX = 5  # growth granularity of a canonical table [decades of lattice index]
 
 
@@ -61,20 +55,20 @@ _TABLES: dict = {}
 STATS = {"built": 0, "loaded": 0, "hits": 0}  # counters (benchmarks, tests)
 
 
-def table_cache_dir() -> Path | None:
-    """Directory of the on-disk table cache, or None when disabled (``SWEEP_TABLE_CACHE=off``)."""
-    v = os.environ.get(ENV, "").strip()
-    if v.lower() in ("off", "none", "0", "false", "no"):
-        return None
-    if v:
-        return Path(v).expanduser()
-    try:
-        import platformdirs
+_PERSISTENCE = None  # backend installed by ``set_persistence`` (None: memory only)
 
-        base = Path(platformdirs.user_cache_dir("sweep"))
-    except ImportError:  # pragma: no cover - platformdirs is a dependency
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sweep"
-    return base / "tables"
+
+def set_persistence(backend) -> None:
+    """Install (or, with None, remove) the cross-process store of the tables: an object with
+    ``load(name) -> (row0, n, arrays) | None`` and ``save(name, row0, n, arrays)`` that never
+    raises on a damaged or unwritable store (``sweep.table_cache.DiskTables``)."""
+    global _PERSISTENCE
+    _PERSISTENCE = backend
+
+
+def persistence():
+    """The installed backend, or None."""
+    return _PERSISTENCE
 
 
 def _source_hash(build: Callable, modules: tuple = ()) -> str:
@@ -99,43 +93,23 @@ def _key(kind: str, ppd: int, params: tuple, build: Callable, modules: tuple = (
     return h.hexdigest()[:16]
 
 
-def _path(kind: str, ppd: int, key: str) -> Path | None:
-    d = table_cache_dir()
-    return None if d is None else d / f"{kind}-ppd{ppd}-{key}.npz"
+def _name(kind: str, ppd: int, key: str) -> str | None:
+    return None if _PERSISTENCE is None else f"{kind}-ppd{ppd}-{key}"
 
 
-def _load(path: Path | None) -> CanonicalTable | None:
-    if path is None or not path.is_file():
+def _load(name: str | None) -> CanonicalTable | None:
+    got = None if name is None or _PERSISTENCE is None else _PERSISTENCE.load(name)
+    if got is None:
         return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            row0, n = int(z["__row0"]), int(z["__n"])
-            arrays = {k: np.array(z[k]) for k in z.files if not k.startswith("__")}
-    except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
-        return None
+    row0, n, arrays = got
     for a in arrays.values():
         a.setflags(write=False)
-    return CanonicalTable(row0, n, arrays)
+    return CanonicalTable(int(row0), int(n), arrays)
 
 
-def _save(path: Path | None, t: CanonicalTable) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # as a plain file would be (mkstemp makes it 0600)
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, __row0=np.int64(t.row0), __n=np.int64(t.n), **t.arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:  # read-only or full filesystem: the in-process table still serves
-        pass
+def _save(name: str | None, t: CanonicalTable) -> None:
+    if name is not None and _PERSISTENCE is not None:
+        _PERSISTENCE.save(name, t.row0, t.n, t.arrays)
 
 
 def _round(lo: int, hi: int, ppd: int) -> tuple[int, int]:
@@ -158,8 +132,8 @@ def canonical(kind: str, ppd: int, lo: int, hi: int,
         STATS["hits"] += 1
         return t
     key = _key(kind, ppd, params, build)
-    path = _path(kind, ppd, key) if persist else None
-    disk = _load(path)
+    name = _name(kind, ppd, key) if persist else None
+    disk = _load(name)
     if disk is not None and (t is None or disk.n > t.n) and disk.covers(lo, hi):
         STATS["loaded"] += 1
         _TABLES[mem_key] = disk
@@ -175,7 +149,7 @@ def canonical(kind: str, ppd: int, lo: int, hi: int,
     t = CanonicalTable(r0, r1 - r0 + 1, arrays)
     STATS["built"] += 1
     _TABLES[mem_key] = t
-    _save(path, t)
+    _save(name, t)
     return t
 
 
@@ -235,8 +209,8 @@ def fixed(kind: str, ppd: int, params: tuple, build: Callable, cls, modules: tup
     if hit is not None:
         STATS["hits"] += 1
         return hit
-    path = _path(kind, ppd, _key(kind, ppd, params, build, modules))
-    disk = _load(path)
+    name = _name(kind, ppd, _key(kind, ppd, params, build, modules))
+    disk = _load(name)
     obj = None
     if disk is not None:
         try:
@@ -248,11 +222,11 @@ def fixed(kind: str, ppd: int, params: tuple, build: Callable, cls, modules: tup
         obj = build()
         STATS["built"] += 1
         arrays = _flatten(obj)
-        _save(path, CanonicalTable(0, 0, arrays))
+        _save(name, CanonicalTable(0, 0, arrays))
     _TABLES[mem_key] = obj
     return obj
 
 
 def clear_memory() -> None:
-    """Forget the in-process tables (the disk cache stays): a cold worker, for tests/benchmarks."""
+    """Forget the in-process tables (a persistence backend's copies stay): a cold worker, for tests/benchmarks."""
     _TABLES.clear()

@@ -120,28 +120,35 @@ def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw, m_first):
                 sn, se = _bin_integrals(Gam, ea, eb, glx, glw)
                 tn[il] += wu * sn
                 te[il] += wu * se
-        # redistribute each bin's photons between its centre and a neighbour so that number
-        # AND energy are exact on the lattice of bin centres
-        for il in range(width):
-            if tn[il] <= 0.0:
-                continue
-            ec = 10.0 ** ((l_lo + il - 0.5) * h)
-            em = te[il] / tn[il]
-            if em >= ec and il + 1 < width:
-                w = (em - ec) / (ec * r - ec)
-                tab[im, il] += (1.0 - w) * tn[il]
-                tab[im, il + 1] += w * tn[il]
-            elif em < ec and il > 0:
-                w = (ec - em) / (ec - ec / r)
-                tab[im, il] += (1.0 - w) * tn[il]
-                tab[im, il - 1] += w * tn[il]
-            else:
-                tab[im, il] += tn[il]
-        # number per bin -> mean rate per unit e₁ in the bin
-        for il in range(width):
-            ec = 10.0 ** ((l_lo + il - 0.5) * h)
-            tab[im, il] /= ec * (10.0 ** (0.5 * h) - 10.0 ** (-0.5 * h))
+        _to_bin_centres(tab[im], tn, te, l_lo, width, h)
     return tab, lmin
+
+
+@njit(cache=True)
+def _to_bin_centres(row, tn, te, l_lo, width, h):
+    """Put the photon numbers ``tn`` (energies ``te``) of the ``width`` bins starting at lattice
+    bin ``l_lo`` onto the lattice of bin centres, each bin's photons split between its centre and a
+    neighbour so that number AND energy are exact, then turn numbers per bin into the mean rate
+    per unit e₁ in the bin (``row`` += ...). Shared by the isotropic and head-on IC tables."""
+    r = 10.0 ** h
+    for il in range(width):
+        if tn[il] <= 0.0:
+            continue
+        ec = 10.0 ** ((l_lo + il - 0.5) * h)
+        em = te[il] / tn[il]
+        if em >= ec and il + 1 < width:
+            w = (em - ec) / (ec * r - ec)
+            row[il] += (1.0 - w) * tn[il]
+            row[il + 1] += w * tn[il]
+        elif em < ec and il > 0:
+            w = (ec - em) / (ec - ec / r)
+            row[il] += (1.0 - w) * tn[il]
+            row[il - 1] += w * tn[il]
+        else:
+            row[il] += tn[il]
+    for il in range(width):
+        ec = 10.0 ** ((l_lo + il - 0.5) * h)
+        row[il] /= ec * (10.0 ** (0.5 * h) - 10.0 ** (-0.5 * h))
 
 
 GAMMA_TH = 1e-4  # rows with Γ ≤ GAMMA_TH use the Thomson-limit row (KN corrections ≤ 1.6e-4)

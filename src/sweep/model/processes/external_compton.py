@@ -127,24 +127,7 @@ def _build_table(ppd, m_lo, m_hi, width, nsub, qcut, glx, glw, m_first):
                 sn, se = _bin_integrals(Gam, ea, eb, glx, glw)
                 tn[il] += wu * sn
                 te[il] += wu * se
-        for il in range(width):
-            if tn[il] <= 0.0:
-                continue
-            ec = 10.0 ** ((l_lo + il - 0.5) * h)
-            em = te[il] / tn[il]
-            if em >= ec and il + 1 < width:
-                w = (em - ec) / (ec * r - ec)
-                tab[im, il] += (1.0 - w) * tn[il]
-                tab[im, il + 1] += w * tn[il]
-            elif em < ec and il > 0:
-                w = (ec - em) / (ec - ec / r)
-                tab[im, il] += (1.0 - w) * tn[il]
-                tab[im, il - 1] += w * tn[il]
-            else:
-                tab[im, il] += tn[il]
-        for il in range(width):
-            ec = 10.0 ** ((l_lo + il - 0.5) * h)
-            tab[im, il] /= ec * (10.0 ** (0.5 * h) - 10.0 ** (-0.5 * h))
+        compton._to_bin_centres(tab[im], tn, te, l_lo, width, h)
     return tab, lmin
 
 
