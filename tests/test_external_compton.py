@@ -301,3 +301,29 @@ def test_grazing_rays_do_not_fail_a_baseline_cell():
     assert r.status == CellStatus.DONE, r.message
     sed = r.spectra["nuLnu_obs"]
     assert np.all(np.isfinite(sed)) and sed.max() > 0
+
+
+def test_shift_weights_range_equals_full_scan():
+    """The per-ray sub-bin weights computed only where they are not zero (issue 10: bisection to
+    the ray's smallest κ, stop above its largest) are the same numbers as the full scan, bit for
+    bit, and zero outside the returned range (tolerance: exact — same operations)."""
+    import numpy as np
+
+    from sweep.model.processes import external_compton as ec
+
+    ppd = 20
+    smin = ec._smin(ppd)
+    his, _, _, _ = ec._subbin_edges(ppd, smin, ec.NSPLIT)
+    rng = np.random.default_rng(3)
+    mus = np.concatenate([[1.0, -1.0, 0.0, 0.999999], rng.uniform(-1, 1, 40)])
+    for mu_o in (1.0, 0.3, -0.7, 0.999):
+        so = np.sqrt(max(0.0, 1.0 - mu_o * mu_o))
+        for mu in mus:
+            a = 0.5 * (1.0 - mu * mu_o)
+            b = 0.5 * np.sqrt(max(0.0, 1.0 - mu * mu)) * so
+            W0, E0 = ec._shift_weights(a, b, his, False)
+            W, E = np.full(his.size, np.nan), np.full(his.size, np.nan)
+            j0, j1 = ec._shift_weights_range(a, b, his, W, E)
+            assert np.array_equal(W[j0:j1], W0[j0:j1]) and np.array_equal(E[j0:j1], E0[j0:j1])
+            assert not W0[:j0].any() and not W0[j1:].any()
+            assert not E0[:j0].any() and not E0[j1:].any()

@@ -266,6 +266,51 @@ def _shift_weights(a, b, his, iso):
 
 
 @njit(cache=True)
+def _shift_weights_range(a, b, his, W, E):
+    """``_shift_weights(a, b, his, False)`` on the sub-bins where it is not zero: fills W[j0:j1],
+    E[j0:j1] with the same numbers and returns (j0, j1).  Below j0 the ray has no κ (the arc
+    moments are 0: W = E = 0); from the first sub-bin above the ray's largest κ on, the moments
+    are the full ones, the same numbers each time, so W = E = 0 beyond it.  j0 is found by
+    bisection on the same test ``_arc_moments`` makes (monotone in the edge)."""
+    n = his.shape[0]
+
+    def kap_of(j):
+        return his[j] * (1.0 + 1e-15) if j == n - 1 else his[j]
+
+    lo = 0
+    hi = n  # first j whose moments are not zero, in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        kap = kap_of(mid)
+        if b <= 1e-14:
+            zero = not (kap > a)
+        else:
+            zero = (a - kap) / b >= 1.0
+        if zero:
+            lo = mid + 1
+        else:
+            hi = mid
+    j0 = lo
+    prev1 = 0.0
+    prev2 = 0.0
+    j = j0
+    while j < n:
+        kap = kap_of(j)
+        _, m1, m2 = _arc_moments(a, b, kap)
+        W[j] = m1 - prev1
+        E[j] = m2 - prev2
+        prev1 = m1
+        prev2 = m2
+        j += 1
+        if b <= 1e-14:
+            if kap > a:
+                break
+        elif (a - kap) / b <= -1.0:
+            break
+    return j0, j
+
+
+@njit(cache=True)
 def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
     """Σ over rays of the κ-weighted, κ-shifted photon numbers per lattice bin (cm⁻³)."""
     nray, nx = N.shape
@@ -274,8 +319,12 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
     so = math.sqrt(max(0.0, 1.0 - mu_o * mu_o))
     n = (-smin + 1) * nsplit
     his, klo, khi, lat = _subbin_edges(ppd, smin, nsplit)
+    js0, js1 = 0, n
     if iso:
         W, E = _shift_weights(0.0, 0.0, his, True)
+    else:
+        W = np.zeros(n)
+        E = np.zeros(n)
     for j in range(nray):
         # the ray's photons sit in bins n0 ≤ k < n1 (the zeros outside add nothing)
         n0 = 0
@@ -290,11 +339,11 @@ def _effective(mu_rays, N, mu_o, ppd, smin, iso, nsplit):
             mu = mu_rays[j]
             a = 0.5 * (1.0 - mu * mu_o)
             b = 0.5 * math.sqrt(max(0.0, 1.0 - mu * mu)) * so
-            W, E = _shift_weights(a, b, his, False)
+            js0, js1 = _shift_weights_range(a, b, his, W, E)
         # each sub-bin's photons go to the lattice shifts around their mean (energy-weighted) κ,
         # split so that number and energy are exact; K[s − smin] collects the shift kernel
         K = np.zeros(-smin + 2)
-        for js in range(n):
+        for js in range(js0, js1):
             w = W[js]
             if w <= 0.0:
                 continue
