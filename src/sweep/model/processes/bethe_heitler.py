@@ -389,11 +389,45 @@ def _bh_pairs_mean(nph_dx, np_dg, rate, k_shift, w_hi, h_lo, nge):
     return out
 
 
-@njit(cache=True)
+BLOCK = 64  # columns per block of the KA08 table in ``_bh_pairs_blocks``
+_BLOCKS: dict = {}
+
+
+def _column_blocks(T: np.ndarray) -> np.ndarray:
+    """T split into contiguous blocks of BLOCK columns, Tb[b] = T[:, b·BLOCK : (b+1)·BLOCK] (the
+    last one zero-padded), derived once per table (kept with it, 8 tables)."""
+    key = id(T)
+    hit = _BLOCKS.get(key)
+    if hit is not None and hit[0] is T:
+        return hit[1]
+    nh, nm = T.shape
+    nb = max(1, -(-nm // BLOCK))
+    Tb = np.zeros((nb, nh, BLOCK))
+    for b in range(nb):
+        w = min(BLOCK, nm - b * BLOCK)
+        if w > 0:
+            Tb[b, :, :w] = T[:, b * BLOCK: b * BLOCK + w]
+    _BLOCKS[key] = (T, Tb)
+    while len(_BLOCKS) > 8:
+        _BLOCKS.pop(next(iter(_BLOCKS)))
+    return Tb
+
+
 def _bh_pairs_table(nph_dx, np_dg, T, m_start, m_stop, m_lo, h_lo, nge):
     """Leptons per cm³ per s per pair bin from the KA08 table: G[j, m] = Σ_i nΔx T[i+j, m] then
-    Σ_j NΔγ G[j, k−j]."""
-    nh, nm = T.shape
+    Σ_j NΔγ G[j, k−j] (``_bh_pairs_blocks`` on the table's column blocks)."""
+    return _bh_pairs_blocks(nph_dx, np_dg, _column_blocks(T), T.shape[1], m_start, m_stop, m_lo,
+                            h_lo, nge)
+
+
+@njit(cache=True)
+def _bh_pairs_blocks(nph_dx, np_dg, Tb, nm, m_start, m_stop, m_lo, h_lo, nge):
+    """``_bh_pairs_table`` with the table in column blocks Tb[b] (``_column_blocks``): for each
+    proton face, G[j, :] = Σ_i nΔx_i T[i+j−h_lo, :] as BLAS matrix-vector products over the
+    contiguous row block, only on the column blocks that hold a column both filled by some row
+    and landing on the pair grid (the others would be added as zeros or dropped): the same sums,
+    in another order."""
+    nb, nh, bw = Tb.shape
     nx = nph_dx.size
     npr = np_dg.size
     out = np.zeros(nge)
@@ -414,16 +448,20 @@ def _bh_pairs_table(nph_dx, np_dg, T, m_start, m_stop, m_lo, h_lo, nge):
                     lo_m = m_start[hh]
                 if m_stop[hh] > hi_m:
                     hi_m = m_stop[hh]
+        k0 = j + m_lo
+        if lo_m < -k0:
+            lo_m = -k0
+        if hi_m > nge - k0:
+            hi_m = nge - k0
         if hi_m <= lo_m:
             continue
-        # G[j, :] = Σ_i nΔx_i T[i+j−h_lo, :]: one BLAS matrix-vector product over the contiguous
-        # row block (rows are zero outside [m_start, m_stop): same sum, another order)
-        g = np.dot(nph_dx[i0:i1], T[hh0:hh0 + i1 - i0])
-        k0 = j + m_lo
-        for mm in range(lo_m, hi_m):
-            k = k0 + mm
-            if 0 <= k < nge:
-                out[k] += wj * g[mm]
+        for b in range(lo_m // bw, (hi_m - 1) // bw + 1):
+            g = np.dot(nph_dx[i0:i1], Tb[b, hh0:hh0 + i1 - i0])
+            c0 = b * bw
+            ca = lo_m if lo_m > c0 else c0
+            cb = hi_m if hi_m < c0 + bw else c0 + bw
+            for mm in range(ca, cb):
+                out[k0 + mm] += wj * g[mm - c0]
     return out
 
 
