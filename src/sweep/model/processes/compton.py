@@ -315,6 +315,7 @@ def emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor):
 
 
 MIN_SEG = 8  # rows of one lmin summed on the table's own columns in ``_emit``
+MASK_BLOCK = 32  # consecutive masked targets ``_emit`` sums with one BLAS mat-vec + a triangle
 GROUP = 48  # faces whose first KN runs ``_emit`` sums in one BLAS matrix product
 
 
@@ -468,6 +469,37 @@ def _emit(Nf, gf, nt, x, dx, k0, tab, lmin, m_lo, m_th, rel_floor, A, L, im_th0)
                         out[ib + il] += a * g[il]
                     kk = ke
             if k < nx:
+                # consecutive masked targets on rows of one lmin (one ibase): the columns all
+                # of them reach are one BLAS mat-vec, the triangle below them explicit
+                im = f + k + k0 - m_lo
+                lim = k + seg_end[im] - im
+                if lim > knz1:
+                    lim = knz1
+                if lim > k + MASK_BLOCK:
+                    lim = k + MASK_BLOCK
+                ke = k + 1
+                while ke < lim and lmin[f + ke + k0 - m_lo] - k0 + f <= ke:
+                    ke += 1
+                if ke - k >= MIN_SEG:
+                    ibase = lmin[im] - k0 + f
+                    ilf = ke - ibase  # target ke−1 reaches columns ≥ ke − ibase
+                    il1 = width
+                    if ibase + il1 > nx:
+                        il1 = nx - ibase
+                    if ilf < il1:
+                        g = np.dot(wt[k:ke], tab[im:im + ke - k])
+                        for il in range(ilf, il1):
+                            out[ibase + il] += a * g[il]
+                    top = ilf if ilf < il1 else il1
+                    for kk in range(k, ke):
+                        if wt[kk] == 0.0:
+                            continue
+                        w = a * wt[kk]
+                        imk = im + kk - k
+                        for il in range(kk + 1 - ibase, top):
+                            out[ibase + il] += w * tab[imk, il]
+                    k = ke
+                    continue
                 if wt[k] != 0.0:
                     w = a * wt[k]
                     im = f + k + k0 - m_lo
