@@ -509,6 +509,7 @@ class HadronicSetup:
     prev_nu: np.ndarray | None = None
     q_sub: np.ndarray | None = None  # injection per sub-cell [cm⁻³ s⁻¹] (C, NSUB), sums to q_p
     u_sub: np.ndarray | None = None  # sub-cell positions ln(γ/γ_c) (NSUB,)
+    b_syn_cells: np.ndarray | None = None  # b_syn on the cells (fixed during the solve)
 
 
 @dataclass
@@ -638,6 +639,8 @@ class ProtonExtension:
         from .processes import synchrotron
 
         hs: HadronicSetup = ctx.extra["hadronic"]
+        if hs.b_syn_cells is None:  # fixed during the solve: once per run
+            hs.b_syn_cells = _faces_to_cells(hs.b_syn, hs.gpf, hs.gp)
         mp2 = const.m_p_c2
         me2 = const.m_e_c2
         vol = ctx.blob.volume
@@ -753,7 +756,7 @@ class ProtonExtension:
                  "pg_neutrons": vol * p_n,
                  "ssa_absorbed": vol * p_ssa}
         st.extra["protons"] = {"gamma": hs.gp, "n": M / hs.dgp,
-                               "b_syn": _faces_to_cells(hs.b_syn, hs.gpf, hs.gp),
+                               "b_syn": hs.b_syn_cells,
                                "b_bh": _faces_to_cells(b_bh, hs.gpf, hs.gp),
                                "b_pg": _faces_to_cells(b_pg, hs.gpf, hs.gp),
                                # the part of b_pg lost by protons turning into escaping neutrons
