@@ -550,16 +550,8 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
     K = (loss_kernel_eta(eta_sub) * wsub).sum(axis=1)
 
     def table(grid, species_idx):
-        y0, ny, _ = log_grid_params(grid, "secondary grid")
-        xi00 = me_mp * y0 / g0
-        m_all = np.arange(-(npr - 1), ny)
-        xi_c = xi00 * r ** m_all.astype(float)
-        keep = (xi_c * np.sqrt(r) > xi_min) & (xi_c / np.sqrt(r) < 1.0)
-        m_sel = m_all[keep]
-        if m_sel.size == 0:
-            raise ValueError("secondary grid does not overlap the allowed energy fractions")
-        m_lo = int(m_sel[0])
-        edges = xi00 * r ** (np.arange(m_lo, m_sel[-1] + 2) - 0.5)
+        xi00, m_lo, m_hi = _xi_lattice(grid, g0, npr, r, xi_min)
+        edges = xi00 * r ** (np.arange(m_lo, m_hi + 2) - 0.5)
         # Φ is frozen above η = 100 η₀, so rows whose sub-samples all lie above are identical:
         # compute up to the first such row and replicate it (saves ~80 % of the precomputation)
         frozen = np.all(eta_sub > 100.0 * KA_ETA0, axis=1)
@@ -568,7 +560,7 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
         T[:, : h_f + 1] = _phi_table(np.asarray(species_idx, dtype=np.int64), eta_sub[: h_f + 1],
                                      wsub[: h_f + 1], edges, nsub_xi)
         T[:, h_f + 1:] = T[:, h_f: h_f + 1]
-        return T, m_lo, xi00 * r ** np.arange(m_lo, m_sel[-1] + 1).astype(float)
+        return T, m_lo, xi00 * r ** np.arange(m_lo, m_hi + 1).astype(float)
 
     Tg, mg, xig = table(x, [0])
     Te, me, xie = table(gamma_e, [1, 2])
@@ -591,6 +583,20 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
                                  np.asarray(e_nu, float), log_bin_widths(e_nu)),
         K_neutron=np.zeros_like(K),
     )
+
+
+def _xi_lattice(grid, g0: float, npr: int, r: float, xi_min: float) -> tuple[float, int, int]:
+    """Energy fractions ξ = E_s/E_p reachable from the proton grid (first value ``g0``, ``npr``
+    points, ratio ``r``) onto the secondary ``grid``: ξ₀₀ (offset 0) and the offsets m_lo … m_hi
+    with ξ_min < ξ < 1 (bin edges included), ξ_m = ξ₀₀ r^m."""
+    y0, ny, _ = log_grid_params(grid, "secondary grid")
+    xi00 = (const.m_e / const.m_p) * y0 / g0
+    m_all = np.arange(-(npr - 1), ny)
+    xi_c = xi00 * r ** m_all.astype(float)
+    m_sel = m_all[(xi_c * np.sqrt(r) > xi_min) & (xi_c / np.sqrt(r) < 1.0)]
+    if m_sel.size == 0:
+        raise ValueError("secondary grid does not overlap the allowed energy fractions")
+    return xi00, int(m_sel[0]), int(m_sel[-1])
 
 
 def _check_grids(x, gamma_p, gamma_e, e_nu):
@@ -672,17 +678,9 @@ def _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta):
     Kn = W @ esc
 
     def table(grid, names):
-        y0, ny, _ = log_grid_params(grid, "secondary grid")
-        xi00 = me_mp * y0 / g0
-        m_all = np.arange(-(npr - 1), ny)
-        xi_c = xi00 * r ** m_all.astype(float)
-        keep = (xi_c * np.sqrt(r) > xi_min) & (xi_c / np.sqrt(r) < 1.0)
-        m_sel = m_all[keep]
-        if m_sel.size == 0:
-            raise ValueError("secondary grid does not overlap the allowed energy fractions")
-        m_lo = int(m_sel[0])
-        xi_edges = xi00 * r ** (np.arange(m_lo, m_sel[-1] + 2) - 0.5)
-        xi_m = xi00 * r ** np.arange(m_lo, m_sel[-1] + 1).astype(float)
+        xi00, m_lo, m_hi = _xi_lattice(grid, g0, npr, r, xi_min)
+        xi_edges = xi00 * r ** (np.arange(m_lo, m_hi + 2) - 0.5)
+        xi_m = xi00 * r ** np.arange(m_lo, m_hi + 1).astype(float)
         E = _rebin_energy(tab, xi_edges)[:, [SPECIES.index(s) for s in names]]  # (nb, ns, nm)
         T = np.einsum("hb,bsm->shm", W, E) / xi_m[None, None, :]
         return T, m_lo, xi_m
