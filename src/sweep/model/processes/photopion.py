@@ -573,16 +573,25 @@ def build_photopion_kernels(x, gamma_p, gamma_e, e_nu, xi_min=1e-7, nsub_eta=8, 
             K = e_tot.copy()
         scale = np.where(e_tot > 0, K / e_tot, 0.0)
     Tg, Te, Tn = (t * scale[None, :, None] for t in (Tg, Te, Tn))
+    return _assemble(ppd, x, gamma_p, gamma_e, e_nu, h_lo, eta_c, K, ratio, (Tg, mg), (Te, me),
+                     (Tn, mn), np.zeros_like(K))
+
+
+def _assemble(ppd, x, gamma_p, gamma_e, e_nu, h_lo, eta_c, K, ratio, photons, pairs, neutrinos,
+              K_neutron) -> PhotopionKernels:
+    """PhotopionKernels from the loss kernel and the (table, m_lo) of each secondary species group
+    (one home for the KA08/σκ and SOPHIA builders)."""
+    def secondary(names, tm, grid):
+        grid = np.asarray(grid, float)
+        return SecondaryTable(names, np.ascontiguousarray(tm[0]), tm[1], grid, log_bin_widths(grid))
+
     return PhotopionKernels(
         ppd=ppd, x=np.asarray(x, float), dx=log_bin_widths(x), gamma_p=np.asarray(gamma_p, float),
         dgamma_p=log_bin_widths(gamma_p), h_lo=h_lo, eta=eta_c, K=K, ka08_over_sigmakappa=ratio,
-        photons=SecondaryTable(("gamma",), np.ascontiguousarray(Tg), mg, np.asarray(x, float), log_bin_widths(x)),
-        pairs=SecondaryTable(("positron", "electron"), np.ascontiguousarray(Te), me,
-                             np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
-        neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
-                                 np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=np.zeros_like(K),
-    )
+        photons=secondary(("gamma",), photons, x),
+        pairs=secondary(("positron", "electron"), pairs, gamma_e),
+        neutrinos=secondary(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), neutrinos, e_nu),
+        K_neutron=K_neutron)
 
 
 def _xi_lattice(grid, g0: float, npr: int, r: float, xi_min: float) -> tuple[float, int, int]:
@@ -698,16 +707,8 @@ def _build_sophia_kernels(x, gamma_p, gamma_e, e_nu, xi_min, nsub_eta):
         Kn[h_f + 1:] = Kn[h_f] * s_f[h_f + 1:]
     # KA08 comparison column kept for the diagnostics of the legacy models: not defined here
     ratio = np.full_like(K, np.nan)
-    return PhotopionKernels(
-        ppd=ppd, x=np.asarray(x, float), dx=log_bin_widths(x), gamma_p=np.asarray(gamma_p, float),
-        dgamma_p=log_bin_widths(gamma_p), h_lo=h_lo, eta=eta_c, K=K, ka08_over_sigmakappa=ratio,
-        photons=SecondaryTable(("gamma",), np.ascontiguousarray(Tg), mg, np.asarray(x, float), log_bin_widths(x)),
-        pairs=SecondaryTable(("positron", "electron"), np.ascontiguousarray(Te), me,
-                             np.asarray(gamma_e, float), log_bin_widths(gamma_e)),
-        neutrinos=SecondaryTable(("nu_mu", "antinu_mu", "nu_e", "antinu_e"), np.ascontiguousarray(Tn), mn,
-                                 np.asarray(e_nu, float), log_bin_widths(e_nu)),
-        K_neutron=Kn,
-    )
+    return _assemble(ppd, x, gamma_p, gamma_e, e_nu, h_lo, eta_c, K, ratio, (Tg, mg), (Te, me),
+                     (Tn, mn), Kn)
 
 
 def neutron_escape_rate(k: PhotopionKernels, n_x):
